@@ -1,0 +1,19 @@
+"""tinygrad_edu: a small, readable automatic-differentiation engine for learning deep learning.
+
+* ``Value``: one scalar that records the graph of the neuron equation y = phi(w . x + b)
+* ``Tensor``: the same ideas on numpy arrays
+* ``nn``, ``optim``: neurons, layers, MLPs, losses, SGD and Adam
+* ``draw_dot``: a graphviz picture of any graph; ``gradcheck``: gradients vs finite differences
+
+>>> from tinygrad_edu import Value
+>>> x = Value(2.0); y = x * x
+>>> y.backward(); x.grad
+4.0
+"""
+from .value import Value
+from .draw import draw_dot
+from .gradcheck import gradcheck, GradcheckError
+from . import nn, optim
+
+__version__ = "0.1.0"
+__all__ = ["Value", "draw_dot", "gradcheck", "GradcheckError", "nn", "optim", "__version__"]

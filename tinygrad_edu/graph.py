@@ -1,0 +1,58 @@
+"""Walking a computation graph: the one topological sort that backward() and draw_dot share.
+
+Every node (a scalar ``Value`` or a ``Tensor``) keeps ``_prev``, the tuple of nodes it was
+computed from. Backpropagation must visit a node only after every node that uses it, i.e.
+in reverse *topological order*. The textbook way is a recursive depth-first search::
+
+    def build(node):                      # the idea (micrograd's build_topo) ...
+        if node not in visited:
+            visited.add(node)
+            for child in node._prev:
+                build(child)
+            order.append(node)            # ... a node goes in after all of its inputs
+
+but recursion fails past ~1,000 levels (Python's recursion limit), and a chain of a million
+operations is 1,000,000 levels deep. So we run the same search with an explicit stack.
+"""
+from __future__ import annotations
+
+import gc
+from typing import Any, List
+
+
+def topological_order(root: Any) -> List[Any]:
+    """Every node reachable from ``root``, each one listed after all of its inputs.
+
+    Iterative depth-first search: the stack holds (node, iterator over its inputs), so a
+    node is appended to ``order`` when its last input is done, exactly as the recursive
+    version above would, but with no recursion at all.
+
+    >>> from tinygrad_edu import Value
+    >>> a = Value(2.0, label='a'); b = a * a; c = b + a
+    >>> [n.label or n._op for n in topological_order(c)]
+    ['a', '*', '+']
+    """
+    order: List[Any] = []
+    visited = {root}
+    stack = [(root, iter(root._prev))]
+    # The stack's small (node, iterator) pairs are freed by reference counting and form no
+    # cycles, but on a deep graph there are millions of them alive at once, and Python's
+    # cyclic collector would rescan the whole graph again and again as they pile up. It has
+    # nothing to find here, so it is paused for the walk.
+    collector_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        while stack:
+            node, inputs = stack[-1]
+            for child in inputs:
+                if child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(child._prev)))
+                    break  # go deeper first; this node's iterator resumes later
+            else:  # every input of `node` is already in `order`
+                stack.pop()
+                order.append(node)
+    finally:
+        if collector_was_on:
+            gc.enable()
+    return order

@@ -1,0 +1,127 @@
+"""Neurons, layers and MLPs on scalar Values, in micrograd's layout.
+
+A neuron computes y = phi(w . x + b): a weighted sum of its inputs plus a bias, passed
+through an activation function phi. A layer is a list of neurons that all see the same
+inputs; an MLP is a list of layers, each feeding the next.
+"""
+from __future__ import annotations
+
+import random
+from typing import List, Sequence, Tuple, Union
+
+from ..value import Value
+from .module import Module, Parameter, prefixed
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+Scalar = Union[Value, float]
+
+
+def _check_activation(activation: str) -> None:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+
+
+def _check_size(name: str, n: object) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"{name} must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"{name} must be at least 1, got {n}")
+
+
+class Neuron(Module):
+    """One neuron: y = phi(w . x + b), weights drawn from U(-1, 1), bias 0 (as in micrograd).
+
+    ``activation`` is 'relu' (default), 'tanh', 'sigmoid' or 'linear'; ``nonlin=False`` means
+    linear. Seed Python's ``random`` module for reproducible weights.
+
+    >>> n = Neuron(2, activation='tanh')
+    >>> y = n([1.0, -2.0]); type(y).__name__, -1 < y.data < 1
+    ('Value', True)
+    """
+
+    def __init__(self, nin: int, nonlin: bool = True, activation: str = "relu") -> None:
+        _check_size("nin", nin)
+        _check_activation(activation)
+        self.w = [Value(random.uniform(-1.0, 1.0), label=f"w{i}") for i in range(nin)]
+        self.b = Value(0.0, label="b")
+        self.activation = activation if nonlin else "linear"
+
+    def __call__(self, x: Sequence[Scalar]) -> Value:
+        if len(x) != len(self.w):
+            raise ValueError(f"this Neuron takes {len(self.w)} inputs, got {len(x)}")
+        act = self.b
+        for wi, xi in zip(self.w, x):
+            act = act + wi * xi  # w . x + b, one multiply-add per input
+        if self.activation == "relu":
+            return act.relu()
+        if self.activation == "tanh":
+            return act.tanh()
+        if self.activation == "sigmoid":
+            return act.sigmoid()
+        return act
+
+    def named_parameters(self) -> List[Tuple[str, Parameter]]:
+        return [(f"w.{i}", wi) for i, wi in enumerate(self.w)] + [("b", self.b)]
+
+    def __repr__(self) -> str:
+        return f"{self.activation.capitalize()}Neuron({len(self.w)})"
+
+
+class Layer(Module):
+    """``nout`` neurons that all read the same ``nin`` inputs: h = phi(W x + b).
+
+    Returns one Value when ``nout == 1``, else a list of Values.
+
+    >>> len(Layer(3, 4)([1.0, 2.0, 3.0]))
+    4
+    """
+
+    def __init__(self, nin: int, nout: int, **kwargs) -> None:
+        _check_size("nout", nout)
+        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+
+    def outputs(self, x: Sequence[Scalar]) -> List[Value]:
+        """Every neuron's output as a list, even for one neuron."""
+        return [n(x) for n in self.neurons]
+
+    def __call__(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
+        out = self.outputs(x)
+        return out[0] if len(out) == 1 else out
+
+    def named_parameters(self) -> List[Tuple[str, Parameter]]:
+        return [pair for i, n in enumerate(self.neurons) for pair in prefixed(f"neurons.{i}", n)]
+
+    def __repr__(self) -> str:
+        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` is 2 inputs -> 16 -> 16 -> 1 output.
+
+    Hidden layers use ``activation`` (default 'relu'); the last layer is linear, as in
+    micrograd, so its output can be any real number (a score, or a regression value).
+
+    >>> model = MLP(2, [4, 1], activation='tanh')
+    >>> type(model([0.5, -1.0])).__name__, len(model.layers)
+    ('Value', 2)
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 nonlin: bool = True) -> None:
+        if isinstance(nouts, int) or not len(nouts):
+            raise TypeError(f"nouts must be a non-empty list of layer sizes, e.g. [16, 1], got {nouts!r}")
+        sizes = [nin] + list(nouts)
+        last = len(nouts) - 1
+        self.layers = [Layer(sizes[i], sizes[i + 1], nonlin=nonlin and i != last, activation=activation)
+                       for i in range(len(nouts))]
+
+    def __call__(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
+        for layer in self.layers:
+            x = layer.outputs(x)  # each layer's outputs are the next layer's inputs
+        return x[0] if len(x) == 1 else x
+
+    def named_parameters(self) -> List[Tuple[str, Parameter]]:
+        return [pair for i, layer in enumerate(self.layers) for pair in prefixed(f"layers.{i}", layer)]
+
+    def __repr__(self) -> str:
+        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
