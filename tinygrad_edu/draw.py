@@ -17,8 +17,11 @@ from .graph import topological_order
 
 
 def _text(s: str) -> str:
-    """User text made safe inside a graphviz HTML label (a newline becomes a line break)."""
-    return "<BR/>".join(html.escape(line, quote=True) for line in str(s).split("\n"))
+    """User text made safe inside a graphviz HTML label: markup characters escaped, a newline
+    becomes a line break, other control characters and unencodable ones become spaces or '?'."""
+    s = str(s).encode("utf-8", "replace").decode("utf-8")
+    s = "".join(" " if (ord(ch) < 32 and ch != "\n") or ord(ch) == 127 else ch for ch in s)
+    return "<BR/>".join(html.escape(line, quote=True) for line in s.split("\n"))
 
 
 def _number(x: float) -> str:

@@ -295,12 +295,14 @@ BACKWARD_RULES: Dict[str, Callable[[Value], None]] = {
 
 
 def _wrap(x: object) -> "Value":
-    """A plain-number operand becomes a constant leaf; other types give NotImplemented,
-    so Python raises its own TypeError naming both operand types."""
+    """A plain-number operand becomes a constant leaf. A string is refused by name; other
+    types give NotImplemented, so Python raises its TypeError naming both operand types."""
     if type(x) is Value:
         return x
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
         return Value(float(x))
+    if isinstance(x, str):
+        raise TypeError(f"cannot use a str ({x!r}) as a number with a Value: convert it with float(...)")
     return NotImplemented
 
 
