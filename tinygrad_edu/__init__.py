@@ -11,9 +11,10 @@
 4.0
 """
 from .value import Value
+from .tensor import Tensor, no_grad
 from .draw import draw_dot
 from .gradcheck import gradcheck, GradcheckError
 from . import nn, optim
 
 __version__ = "0.1.0"
-__all__ = ["Value", "draw_dot", "gradcheck", "GradcheckError", "nn", "optim", "__version__"]
+__all__ = ["Value", "Tensor", "no_grad", "draw_dot", "gradcheck", "GradcheckError", "nn", "optim", "__version__"]

@@ -1,0 +1,491 @@
+"""The numpy engine: a ``Tensor`` is an array that remembers how it was computed.
+
+The same ideas as the scalar ``Value``, one array at a time. A layer h = phi(x @ W.T + b)
+becomes a handful of Tensor nodes instead of thousands of Value nodes. Each operator:
+
+* the **forward** method computes the result with numpy and records its inputs (``_prev``),
+  the operator's name (``_op``) and anything else backward needs (``_ctx``);
+* the **backward rule** right under it applies one chain-rule step: given dL/d(out) in
+  ``out.grad`` (an array shaped like ``out``) it adds dL/d(input) into every ``input.grad``.
+
+``backward()`` visits the nodes from the output back to the leaves and looks each node's rule
+up in ``BACKWARD_RULES`` by ``_op``. This file holds the Tensor itself, broadcasting
+arithmetic (``+ - * / ** @``) and backpropagation; ``tensor_ops.py`` holds the functions
+(exp, tanh, relu, ...), reductions, reshaping, indexing and softmax, which Tensor inherits.
+
+A result records its graph only if one of its inputs has ``requires_grad=True`` (and we are
+not inside ``no_grad()``), so evaluating a model without gradients builds no graph at all.
+Arithmetic follows IEEE 754, as numpy and PyTorch do: 1/0 is inf, log(0) is -inf, and nan
+flows through every operation, without warnings.
+
+>>> W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+>>> x = Tensor([1.0, -1.0])
+>>> loss = (W @ x).relu().sum()   # W @ x = [-1, -1]: both units are off
+>>> loss.backward()
+>>> loss.item(), W.grad.tolist()
+(0.0, [[0.0, 0.0], [0.0, 0.0]])
+>>> W.grad = None
+>>> loss = (W @ Tensor([1.0, 0.5])).relu().sum()   # W @ x = [2, 5]: both on, dL/dW = x
+>>> loss.backward()
+>>> loss.item(), W.grad.tolist()
+(7.0, [[1.0, 0.5], [1.0, 0.5]])
+"""
+from __future__ import annotations
+
+import contextlib
+import numbers
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+
+from .graph import topological_order
+from .tensor_ops import OPS_BACKWARD_RULES, TensorOps
+
+_grad_enabled = True  # switched off inside `with no_grad():`
+
+
+class no_grad(contextlib.ContextDecorator):
+    """Context manager (or decorator) in which operations record no graph.
+
+    Use it to evaluate a model or to update parameters by hand: results get
+    ``requires_grad=False`` and keep no references to their inputs.
+
+    >>> w = Tensor([1.0, 2.0], requires_grad=True)
+    >>> with no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad, (w * 2).requires_grad
+    (False, True)
+    """
+
+    def __init__(self) -> None:
+        self._saved: List[bool] = []  # a stack, so one instance can be re-entered (decorators)
+
+    def __enter__(self) -> "no_grad":
+        global _grad_enabled
+        self._saved.append(_grad_enabled)
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._saved.pop()
+
+
+def _as_array(data: object, copy: bool) -> np.ndarray:
+    """Array data for a Tensor: float32 stays float32, other numbers become float64;
+    anything that is not numbers (str, None, bool, dict, objects) is a TypeError."""
+    if isinstance(data, Tensor):
+        raise TypeError("Tensor() takes array data, got a Tensor (use t.detach() for a new "
+                        "leaf that shares t's data)")
+    if isinstance(data, (bool, np.bool_)) or data is None or isinstance(data, (str, bytes, dict, set)):
+        raise TypeError(f"Tensor() takes numbers or arrays of numbers, got {type(data).__name__}")
+    try:
+        array = np.array(data) if copy else np.asarray(data)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Tensor() could not make a numeric array from {type(data).__name__}: {e}") from None
+    kind = array.dtype.kind
+    if kind not in "fiu":
+        what = {"b": "bool", "U": "str", "S": "bytes", "O": "object", "c": "complex"}.get(kind, str(array.dtype))
+        raise TypeError(f"Tensor() takes numbers, got {type(data).__name__} of {what}")
+    if array.dtype != np.float32 and array.dtype != np.float64:
+        array = array.astype(np.float64)  # ints and float16 become float64
+    return array
+
+
+class Tensor(TensorOps):
+    """An n-dimensional array in a computation graph: ``data`` and ``grad`` (dL/d data).
+
+    ``data`` is a float64 ndarray (float32 if float32 data is given; the Tensor keeps its own
+    copy). ``grad`` stays None until a backward pass reaches the tensor.
+
+    >>> a = Tensor([1.0, 2.0, 3.0], requires_grad=True, label='a')
+    >>> b = (a * a).sum()
+    >>> b.backward()
+    >>> b.item(), a.grad.tolist()
+    (14.0, [2.0, 4.0, 6.0])
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_prev", "_op", "_ctx")
+    __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, label: str = "") -> None:
+        if type(requires_grad) is not bool:
+            raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__}")
+        if type(label) is not str:
+            raise TypeError(f"label must be a str, got {type(label).__name__}")
+        self.data: np.ndarray = _as_array(data, copy=True)  # the numbers themselves
+        self.grad: Optional[np.ndarray] = None  # dL/d(data), same shape, filled by backward()
+        self.requires_grad = requires_grad      # should backward() compute a grad for it?
+        self.label = label                      # a name for drawings, e.g. 'W1'
+        self._prev: Tuple[Tensor, ...] = ()     # the Tensors this one was computed from
+        self._op = ""                           # the operator that computed it ('' for a leaf)
+        self._ctx: Any = None                   # what backward needs besides the inputs
+
+    @staticmethod
+    def _result(data: np.ndarray, prev: Tuple["Tensor", ...], op: str, ctx: Any = None) -> "Tensor":
+        """A new Tensor computed by ``op`` from ``prev``: it joins the graph (and requires
+        grad) only if some input requires grad and gradients are enabled."""
+        out = _new_tensor(Tensor)  # skips __init__: data is already a checked array
+        out.data = data
+        out.grad = None
+        out.label = ""
+        if _grad_enabled:
+            for t in prev:
+                if t.requires_grad:
+                    out.requires_grad = True
+                    out._prev, out._op, out._ctx = prev, op, ctx
+                    return out
+        out.requires_grad = False
+        out._prev, out._op, out._ctx = (), "", None
+        return out
+
+    def _add_grad(self, g: np.ndarray, fresh: bool = True) -> None:
+        """Accumulate one gradient contribution: ``self.grad += g``.
+
+        The first contribution is stored as it is when it is ``fresh`` (a new array nobody
+        else holds); otherwise it is copied, so no two tensors ever share a grad array and the
+        in-place ``+=`` of a later contribution cannot change another tensor's grad.
+        """
+        if g.shape != self.data.shape:
+            raise RuntimeError(f"internal error: gradient of shape {g.shape} for a tensor of "
+                               f"shape {self.data.shape} (op {self._op or 'leaf'!r})")
+        if self.grad is None:
+            if g.dtype != self.data.dtype:
+                self.grad = g.astype(self.data.dtype)  # astype copies: always fresh
+            else:
+                self.grad = g if fresh else g.copy()
+        else:
+            self.grad += g
+
+    # ***** properties and conversions *****
+
+    @property
+    def shape(self) -> Tuple[int, ...]:
+        """The array's shape, e.g. (32, 64) for a batch of 32 inputs with 64 features."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions (axes)."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """numpy dtype of ``data``: float64, or float32."""
+        return self.data.dtype
+
+    def item(self) -> float:
+        """The single number in a one-element tensor, as a Python float.
+
+        >>> Tensor([[2.5]]).item()
+        2.5
+        """
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return float(self.data.reshape(-1)[0])
+
+    def numpy(self) -> np.ndarray:
+        """The data array itself (shared, not copied: changing it changes the tensor)."""
+        return self.data
+
+    def detach(self) -> "Tensor":
+        """A new leaf with the same data (shared) and no graph: gradients stop here.
+
+        >>> x = Tensor([1.0], requires_grad=True)
+        >>> (x * 2).detach().requires_grad
+        False
+        """
+        return Tensor._result(self.data, (), "")
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", threshold=24, precision=4)
+        extra = ", dtype=float32" if self.data.dtype == np.float32 else ""
+        extra += ", requires_grad=True" if self.requires_grad else ""
+        extra += f", label={self.label!r}" if self.label else ""
+        return f"Tensor({body}{extra})"
+
+    # ***** addition, subtraction, negation (with numpy broadcasting) *****
+
+    def __add__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        if other is NotImplemented:
+            return other
+        try:
+            data = self.data + other.data
+        except ValueError:
+            raise _shape_error("+", self, other) from None
+        return Tensor._result(data, (self, other), "+")
+
+    def _add_backward(out: "Tensor") -> None:
+        # d(a+b)/da = 1 and d(a+b)/db = 1: each operand gets the gradient unchanged,
+        # summed over the axes along which it was broadcast
+        a, b = out._prev
+        g = out.grad
+        if a.requires_grad:
+            ga = unbroadcast(g, a.data.shape)
+            a._add_grad(ga, fresh=ga is not g)
+        if b.requires_grad:
+            gb = unbroadcast(g, b.data.shape)
+            b._add_grad(gb, fresh=gb is not g)
+
+    def __sub__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        if other is NotImplemented:
+            return other
+        try:
+            data = self.data - other.data
+        except ValueError:
+            raise _shape_error("-", self, other) from None
+        return Tensor._result(data, (self, other), "-")
+
+    def _sub_backward(out: "Tensor") -> None:
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        a, b = out._prev
+        g = out.grad
+        if a.requires_grad:
+            ga = unbroadcast(g, a.data.shape)
+            a._add_grad(ga, fresh=ga is not g)
+        if b.requires_grad:
+            b._add_grad(-unbroadcast(g, b.data.shape))
+
+    def __neg__(self) -> "Tensor":
+        return Tensor._result(-self.data, (self,), "neg")
+
+    def _neg_backward(out: "Tensor") -> None:
+        # d(-a)/da = -1
+        out._prev[0]._add_grad(-out.grad)
+
+    # ***** multiplication, division, powers *****
+
+    def __mul__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        if other is NotImplemented:
+            return other
+        try:
+            data = self.data * other.data
+        except ValueError:
+            raise _shape_error("*", self, other) from None
+        return Tensor._result(data, (self, other), "*")
+
+    def _mul_backward(out: "Tensor") -> None:
+        # d(a*b)/da = b and d(a*b)/db = a, entry by entry
+        a, b = out._prev
+        g = out.grad
+        if a.requires_grad:
+            a._add_grad(unbroadcast(g * b.data, a.data.shape))
+        if b.requires_grad:
+            b._add_grad(unbroadcast(g * a.data, b.data.shape))
+
+    def __truediv__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        if other is NotImplemented:
+            return other
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                data = self.data / other.data
+        except ValueError:
+            raise _shape_error("/", self, other) from None
+        return Tensor._result(data, (self, other), "/")
+
+    def _div_backward(out: "Tensor") -> None:
+        # d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 = -(a/b)/b
+        a, b = out._prev
+        g = out.grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if a.requires_grad:
+                a._add_grad(unbroadcast(g / b.data, a.data.shape))
+            if b.requires_grad:
+                b._add_grad(unbroadcast(-g * out.data / b.data, b.data.shape))
+
+    def __pow__(self, exponent: Operand) -> "Tensor":
+        if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
+            k = float(exponent)  # a plain number: only the base gets a gradient
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                data = self.data ** k
+            return Tensor._result(data, (self,), "**", k)
+        exponent = _operand(exponent, self)
+        if exponent is NotImplemented:
+            return exponent
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                data = self.data ** exponent.data
+        except ValueError:
+            raise _shape_error("**", self, exponent) from None
+        return Tensor._result(data, (self, exponent), "pow")
+
+    def _pow_const_backward(out: "Tensor") -> None:
+        # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
+        a, k = out._prev[0], out._ctx
+        if k == 0.0:  # a**0 is the constant 1: zero gradient, even at a = 0
+            a._add_grad(np.zeros_like(a.data))
+            return
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            a._add_grad(k * a.data ** (k - 1.0) * out.grad)
+
+    def _pow_backward(out: "Tensor") -> None:
+        # d(a**b)/da = b * a**(b-1) and d(a**b)/db = a**b * ln(a)
+        a, b = out._prev
+        g = out.grad
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if a.requires_grad:  # b = 0 means a constant 1: no gradient, even at a = 0
+                da = np.where(b.data == 0.0, 0.0, b.data * a.data ** (b.data - 1.0))
+                a._add_grad(unbroadcast(da * g, a.data.shape))
+            if b.requires_grad:  # 0**b is flat in b for b >= 0 (as in PyTorch)
+                db = np.where((a.data == 0.0) & (b.data >= 0.0), 0.0, out.data * np.log(a.data))
+                b._add_grad(unbroadcast(db * g, b.data.shape))
+
+    # reflected operators: 2 + t, 2 - t, 2 * t, 2 / t, 2 ** t, array @ t
+    def __radd__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        return other if other is NotImplemented else other + self
+
+    def __rsub__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        return other if other is NotImplemented else other - self
+
+    def __rmul__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        return other if other is NotImplemented else other * self
+
+    def __rtruediv__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        return other if other is NotImplemented else other / self
+
+    def __rpow__(self, other: Operand) -> "Tensor":
+        other = _operand(other, self)
+        return other if other is NotImplemented else other ** self
+
+    def __rmatmul__(self, other: Operand) -> "Tensor":
+        if not isinstance(other, np.ndarray):
+            return NotImplemented
+        return _operand(other, self) @ self
+
+    # ***** matrix multiplication *****
+
+    def __matmul__(self, other: Union["Tensor", np.ndarray]) -> "Tensor":
+        """Matrix product, numpy-style: (n, k) @ (k, m) -> (n, m); leading axes are batch
+        axes and broadcast, (B, n, k) @ (k, m) -> (B, n, m); a 1-D operand is a vector.
+
+        >>> (Tensor([[1.0, 2.0]]) @ Tensor([[3.0], [4.0]])).item()
+        11.0
+        """
+        if not isinstance(other, (Tensor, np.ndarray)):
+            return NotImplemented
+        other = _operand(other, self)
+        try:
+            data = self.data @ other.data
+        except ValueError:
+            raise ValueError(f"@: shapes {self.shape} and {other.shape} do not line up: the last axis of "
+                             f"the left operand must match the second-to-last of the right one "
+                             f"(both need at least 1 dimension)") from None
+        return Tensor._result(data, (self, other), "@")
+
+    def _matmul_backward(out: "Tensor") -> None:
+        # C = A @ B  =>  dL/dA = dL/dC @ B^T  and  dL/dB = A^T @ dL/dC   (per batch entry).
+        # A vector operand is treated as a 1-row (left) or 1-column (right) matrix.
+        a, b = out._prev
+        A, B, g = a.data, b.data, out.grad
+        if B.ndim == 1:
+            B, g = B[:, None], g[..., None]          # (k,) -> (k, 1); C gets its lost m axis back
+        if A.ndim == 1:
+            A, g = A[None, :], g[..., None, :]       # (k,) -> (1, k); C gets its lost n axis back
+        if a.requires_grad:
+            ga = unbroadcast(g @ np.swapaxes(B, -1, -2), A.shape)  # sum over broadcast batch axes
+            a._add_grad(ga.reshape(a.data.shape))
+        if b.requires_grad:
+            gb = unbroadcast(np.swapaxes(A, -1, -2) @ g, B.shape)
+            b._add_grad(gb.reshape(b.data.shape))
+
+    # ***** backpropagation *****
+
+    def backward(self, grad: Optional[Union["Tensor", np.ndarray, float]] = None) -> None:
+        """Fill ``grad`` of every tensor with ``requires_grad=True`` that this one depends on.
+
+        For a one-element output L, ``grad`` may be omitted (dL/dL = 1). For any other output
+        y, pass ``grad`` = dL/dy, an array of y's shape (a vector-Jacobian product). Leaf
+        gradients *accumulate*: call ``zero_grad()`` (or set ``p.grad = None``) between steps.
+        Gradients of intermediate results are recomputed on every call.
+
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * x
+        >>> y.backward(np.array([1.0, 10.0])); x.grad.tolist()
+        [2.0, 40.0]
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward(): nothing in this graph requires grad, so there is no "
+                               "gradient to compute; create the parameters with "
+                               "Tensor(..., requires_grad=True), outside no_grad()")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a one-element output, got "
+                                   f"shape {self.shape}; reduce it first (.sum() or .mean()) or pass "
+                                   f"backward(grad) with an array of shape {self.shape}")
+            seed = np.ones_like(self.data)
+        else:
+            seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            if seed.shape != self.shape:
+                raise ValueError(f"backward(grad): grad has shape {seed.shape} but the output has "
+                                 f"shape {self.shape}; they must be the same")
+        order = topological_order(self)
+        for node in order:
+            if node._prev:
+                node.grad = None  # intermediate results: this pass's gradient only
+        self._add_grad(seed)
+        rules = BACKWARD_RULES
+        for node in reversed(order):  # each node after every node that uses it
+            if node._prev and node.grad is not None:
+                rules[node._op](node)
+
+
+Operand = Union[Tensor, np.ndarray, float, int]
+_new_tensor = object.__new__
+
+
+def _operand(x: object, like: Tensor) -> Tensor:
+    """The other operand as a Tensor: numbers become constants of ``like``'s dtype, arrays
+    constant leaves; other types give NotImplemented, so Python raises a TypeError."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        return Tensor._result(np.asarray(x, dtype=like.data.dtype), (), "")
+    if isinstance(x, np.ndarray):
+        return Tensor._result(_as_array(x, copy=False), (), "")
+    return NotImplemented
+
+
+def _shape_error(op: str, a: Tensor, b: Tensor) -> ValueError:
+    return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+                      f"(numpy rule: compare from the right; each pair of sizes must match or be 1)")
+
+
+def unbroadcast(grad: np.ndarray, shape: Tuple[int, ...]) -> np.ndarray:
+    """Sum an output-shaped gradient back down to an operand's ``shape``.
+
+    The adjoint of broadcasting is summing: an operand that was stretched along an axis
+    (added in front, or a size-1 axis repeated) was used once per position along it, so its
+    gradient is the sum of those positions' gradients. Returns ``grad`` itself if the shapes
+    already agree.
+
+    >>> unbroadcast(np.ones((4, 3)), (3,)).tolist()   # a bias added to 4 rows
+    [4.0, 4.0, 4.0]
+    >>> unbroadcast(np.ones((4, 3)), (4, 1)).tolist()
+    [[3.0], [3.0], [3.0], [3.0]]
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:  # axes added in front
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:  # size-1 axes that were repeated
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+# The chain-rule step of every operator, looked up by the node's `_op`.
+BACKWARD_RULES: Dict[str, Callable[[Tensor], None]] = {
+    "+": Tensor._add_backward, "-": Tensor._sub_backward, "neg": Tensor._neg_backward,
+    "*": Tensor._mul_backward, "/": Tensor._div_backward,
+    "**": Tensor._pow_const_backward, "pow": Tensor._pow_backward, "@": Tensor._matmul_backward,
+    **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
+}
