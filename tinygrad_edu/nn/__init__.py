@@ -5,5 +5,8 @@ Scalar: ``Neuron``, ``Layer``, ``MLP`` on Values. Every module has ``parameters(
 """
 from .module import Module
 from .scalar import Neuron, Layer, MLP, ACTIVATIONS
+from .layers import Linear, Sequential, ReLU, Tanh, Sigmoid
+from .losses import mse_loss, binary_cross_entropy, cross_entropy
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "Linear", "Sequential", "ReLU", "Tanh",
+           "Sigmoid", "mse_loss", "binary_cross_entropy", "cross_entropy"]
