@@ -73,18 +73,24 @@ def test_rankdir_is_honoured_and_checked():
         draw_dot(1.5)
 
 
-def test_power_op_shows_its_exponent():
-    x = Value(3.0)
-    nodes, _ = parse(draw_dot(x ** 2).source)
-    assert any("**2" in label for label in nodes.values())
+@pytest.mark.parametrize("make,text", [(lambda x: x ** 2, "**2"), (lambda x: x * 0.5, "* 0.5"),
+                                       (lambda x: x - 1, "- 1"), (lambda x: 2 + x, "+ 2"),
+                                       (lambda x: x / 4, "/ 4"), (lambda x: x.leaky_relu(0.2), "leaky_relu(0.2)")])
+def test_constant_ops_show_their_constant(make, text):
+    x = Value(3.0, label="x")
+    y = make(x)
+    assert y._prev == (x,)
+    nodes, edges = parse(draw_dot(y).source)
+    assert f'"{text}"' in nodes.values() and len(nodes) == 3 and len(edges) == 2
 
 
 def test_deep_graph_draws_without_recursion():
     x = Value(1.0)
-    for _ in range(1500):  # 3,000 value nodes (each step wraps the constant 1.0001)
+    for _ in range(3000):  # 3,001 value nodes, 3,000 op nodes
         x = x * 1.0001
     nodes, edges = parse(draw_dot(x).source)
-    assert len(nodes) == 3001 + 1500 and len(edges) == 3 * 1500
+    assert len(nodes) == 3001 + 3000 and len(edges) == 2 * 3000
+    assert sum(label == '"* 1.0001"' for label in nodes.values()) == 3000
 
 
 odd_text = st.text(alphabet=st.sampled_from(list('ab"{}<>|\\\n\t\r\x00&;[]=\'# -')), max_size=12) | st.text(max_size=8)

@@ -40,11 +40,18 @@ def _summary(a: Any) -> str:
     return f"mean {_number(float(a.mean()))}, [{_number(float(a.min()))}, {_number(float(a.max()))}]"
 
 
+# ops that carry a plain-number constant in _ctx, and how to show it: a * 2 reads "* 2"
+_CONSTANT_OPS = {"+c": "+ {:g}", "*c": "* {:g}", "/c": "/ {:g}", "**": "**{:g}",
+                 "leaky_relu": "leaky_relu({:g})"}
+
+
 def _op_text(node: Any) -> str:
-    """The op's name, with the constant it carries (a**2 shows '**2', leaky_relu its slope)."""
+    """The op's name, with the constant it carries (a**2 shows '**2', a - 1 shows '- 1')."""
     ctx = getattr(node, "_ctx", None)
-    if node._op == "**" and isinstance(ctx, float):
-        return f"**{ctx:g}"
+    if node._op in _CONSTANT_OPS and isinstance(ctx, float):
+        if node._op == "+c" and ctx < 0:
+            return f"- {-ctx:g}"
+        return _CONSTANT_OPS[node._op].format(ctx)
     return node._op
 
 
@@ -73,8 +80,8 @@ def draw_dot(root: Any, rankdir: str = "LR") -> graphviz.Digraph:
     >>> from tinygrad_edu import Value
     >>> x = Value(2.0, label='x'); y = (x * 3).tanh(); y.backward()
     >>> dot = draw_dot(y)
-    >>> dot.source.count('->')  # x->*, 3->*, *->out, out->tanh, tanh->y
-    5
+    >>> dot.source.count('->')  # x -> (* 3) -> x*3 -> (tanh) -> y
+    4
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")

@@ -8,6 +8,11 @@ does two things, side by side:
 * the **backward rule** right under it applies one chain-rule step: given dL/d(out) in
   ``out.grad`` it adds d(out)/d(input) * dL/d(out) into every ``input.grad``.
 
+A plain number in an expression (the 2 in ``a * 2``) is a constant, not a graph input: it is
+kept on the node (``_ctx``), so ``(a * 2)._prev == (a,)``, and the drawing shows the op as
+``* 2``. (micrograd wraps such numbers in Values of their own; this keeps graphs half as
+large for Python's garbage collector to scan.)
+
 ``backward()`` visits the nodes from the output back to the leaves and looks each node's rule
 up in ``BACKWARD_RULES`` by ``_op``. Nodes keep no closures, so a finished graph holds no
 reference cycles and is freed by reference counting the moment the last name for it is gone.
@@ -76,12 +81,17 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     # ***** addition, subtraction, negation *****
+    # A plain number in an operation is a constant: it is kept on the node (in _ctx) rather
+    # than wrapped in a Value of its own, since nothing needs its gradient. So a * 2 has one
+    # input, a, and a * b has two.
 
     def __add__(self, other: Union["Value", Number]) -> "Value":
-        other = other if type(other) is Value else _wrap(other)
-        if other is NotImplemented:
-            return other
-        return Value(self.data + other.data, "", (self, other), "+")
+        if type(other) is Value:
+            return Value(self.data + other.data, "", (self, other), "+")
+        c = _constant(other)
+        if c is None:
+            return NotImplemented  # Python then raises a TypeError naming both types
+        return Value(self.data + c, "", (self,), "+c", c)
 
     def _add_backward(out: "Value") -> None:
         # d(a+b)/da = 1 and d(a+b)/db = 1: the gradient flows through unchanged
@@ -89,11 +99,17 @@ class Value:
         a.grad += out.grad
         b.grad += out.grad
 
+    def _add_const_backward(out: "Value") -> None:
+        # d(a+c)/da = 1
+        out._prev[0].grad += out.grad
+
     def __sub__(self, other: Union["Value", Number]) -> "Value":
-        other = other if type(other) is Value else _wrap(other)
-        if other is NotImplemented:
-            return other
-        return Value(self.data - other.data, "", (self, other), "-")
+        if type(other) is Value:
+            return Value(self.data - other.data, "", (self, other), "-")
+        c = _constant(other)
+        if c is None:
+            return NotImplemented
+        return Value(self.data - c, "", (self,), "+c", -c)  # a - c is a + (-c), exactly
 
     def _sub_backward(out: "Value") -> None:
         # d(a-b)/da = 1, d(a-b)/db = -1
@@ -111,10 +127,12 @@ class Value:
     # ***** multiplication, division, powers *****
 
     def __mul__(self, other: Union["Value", Number]) -> "Value":
-        other = other if type(other) is Value else _wrap(other)
-        if other is NotImplemented:
-            return other
-        return Value(self.data * other.data, "", (self, other), "*")
+        if type(other) is Value:
+            return Value(self.data * other.data, "", (self, other), "*")
+        c = _constant(other)
+        if c is None:
+            return NotImplemented
+        return Value(self.data * c, "", (self,), "*c", c)
 
     def _mul_backward(out: "Value") -> None:
         # d(a*b)/da = b and d(a*b)/db = a: each input gets the other one's value
@@ -122,11 +140,17 @@ class Value:
         a.grad += b.data * out.grad
         b.grad += a.data * out.grad
 
+    def _mul_const_backward(out: "Value") -> None:
+        # d(a*c)/da = c
+        out._prev[0].grad += out._ctx * out.grad
+
     def __truediv__(self, other: Union["Value", Number]) -> "Value":
-        other = other if type(other) is Value else _wrap(other)
-        if other is NotImplemented:
-            return other
-        return Value(_divide(self.data, other.data), "", (self, other), "/")
+        if type(other) is Value:
+            return Value(_divide(self.data, other.data), "", (self, other), "/")
+        c = _constant(other)
+        if c is None:
+            return NotImplemented
+        return Value(_divide(self.data, c), "", (self,), "/c", c)
 
     def _div_backward(out: "Value") -> None:
         # d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 = -(a/b)/b
@@ -134,13 +158,17 @@ class Value:
         a.grad += _divide(out.grad, b.data)
         b.grad -= _divide(out.data * out.grad, b.data)
 
+    def _div_const_backward(out: "Value") -> None:
+        # d(a/c)/da = 1/c
+        out._prev[0].grad += _divide(out.grad, out._ctx)
+
     def __pow__(self, exponent: Union["Value", Number]) -> "Value":
-        if type(exponent) is Value:  # v ** w: both base and exponent get gradients
+        if type(exponent) is Value:  # a ** b: both base and exponent get gradients
             return Value(_power(self.data, exponent.data), "", (self, exponent), "pow")
-        k = _wrap(exponent)
-        if k is NotImplemented:
-            return k
-        return Value(_power(self.data, k.data), "", (self,), "**", k.data)
+        k = _constant(exponent)
+        if k is None:
+            return NotImplemented
+        return Value(_power(self.data, k), "", (self,), "**", k)
 
     def _pow_const_backward(out: "Value") -> None:
         # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
@@ -156,24 +184,24 @@ class Value:
         if not (a.data == 0.0 and b.data >= 0.0):  # 0**b is flat in b for b >= 0 (as in PyTorch)
             b.grad += out.data * _log(a.data) * out.grad
 
-    # reflected operators: 2 + v, 2 - v, 2 * v, 2 / v, 2 ** v
+    # reflected operators, number on the left: 2 + a, 2 - a, 2 * a, 2 / a, 2 ** a
     def __radd__(self, other: Number) -> "Value":
         return self + other
 
     def __rsub__(self, other: Number) -> "Value":
-        other = _wrap(other)
-        return other if other is NotImplemented else other - self
+        c = _constant(other)
+        return NotImplemented if c is None else (-self) + c  # c - a = (-a) + c
 
     def __rmul__(self, other: Number) -> "Value":
         return self * other
 
     def __rtruediv__(self, other: Number) -> "Value":
-        other = _wrap(other)
-        return other if other is NotImplemented else other / self
+        c = _constant(other)
+        return NotImplemented if c is None else self ** -1.0 * c  # c / a = a**-1 * c
 
     def __rpow__(self, other: Number) -> "Value":
-        other = _wrap(other)
-        return other if other is NotImplemented else other ** self
+        c = _constant(other)
+        return NotImplemented if c is None else Value(c) ** self  # the base, as a leaf Value
 
     # ***** exp and log *****
 
@@ -251,10 +279,10 @@ class Value:
         >>> Value(-2.0).leaky_relu(0.1).data
         -0.2
         """
-        k = _wrap(slope)
-        if k is NotImplemented:
+        k = _constant(slope)
+        if k is None:
             raise TypeError(f"leaky_relu slope must be a number, got {type(slope).__name__}")
-        x, k = self.data, k.data
+        x = self.data
         return Value(x if x > 0.0 else k * x, "", (self,), "leaky_relu", k)
 
     def _leaky_relu_backward(out: "Value") -> None:
@@ -285,8 +313,10 @@ class Value:
 
 # The chain-rule step of every operator, looked up by the node's `_op`.
 BACKWARD_RULES: Dict[str, Callable[[Value], None]] = {
-    "+": Value._add_backward, "-": Value._sub_backward, "neg": Value._neg_backward,
-    "*": Value._mul_backward, "/": Value._div_backward,
+    "+": Value._add_backward, "+c": Value._add_const_backward,
+    "-": Value._sub_backward, "neg": Value._neg_backward,
+    "*": Value._mul_backward, "*c": Value._mul_const_backward,
+    "/": Value._div_backward, "/c": Value._div_const_backward,
     "**": Value._pow_const_backward, "pow": Value._pow_backward,
     "exp": Value._exp_backward, "log": Value._log_backward,
     "tanh": Value._tanh_backward, "sigmoid": Value._sigmoid_backward,
@@ -294,16 +324,14 @@ BACKWARD_RULES: Dict[str, Callable[[Value], None]] = {
 }
 
 
-def _wrap(x: object) -> "Value":
-    """A plain-number operand becomes a constant leaf. A string is refused by name; other
-    types give NotImplemented, so Python raises its TypeError naming both operand types."""
-    if type(x) is Value:
-        return x
+def _constant(x: object) -> Optional[float]:
+    """A plain-number operand as a float; None for a type we do not handle (the operator
+    then returns NotImplemented). A string is refused at once, by name."""
     if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return Value(float(x))
+        return float(x)
     if isinstance(x, str):
         raise TypeError(f"cannot use a str ({x!r}) as a number with a Value: convert it with float(...)")
-    return NotImplemented
+    return None
 
 
 # ***** IEEE-754 arithmetic helpers (Python's float ops raise where numpy/PyTorch return inf/nan) *****
