@@ -1,0 +1,170 @@
+"""``tinygrad-edu demo``: the lecture in one command.
+
+Part 1 is the neuron equation y = tanh(w1*x1 + w2*x2 + b) with the numbers from the lecture
+(and micrograd): the forward values, the backward pass, every gradient, and the graph.
+Part 2 trains a scalar MLP, 2 -> 16 -> 16 -> 1, on two moons as micrograd's demo does:
+an SVM "max-margin" loss, mean(relu(1 - y * score)), plus a small L2 penalty on the
+weights, minimised by SGD with a learning rate that decays from 1.0 to 0.1. Then it draws the
+decision boundary (with matplotlib, if installed) and the graph of one trained neuron.
+
+matplotlib is imported only inside ``plot_decision_boundary``: the package never needs it.
+"""
+from __future__ import annotations
+
+import gc
+import random
+import sys
+from pathlib import Path
+from typing import Dict, Optional, TextIO
+
+import numpy as np
+
+from . import nn, optim
+from .cli import save_graph
+from .data import make_moons
+from .draw import draw_dot
+from .value import Value
+
+MATPLOTLIB_HINT = ("matplotlib is not installed, so no picture was drawn: "
+                   "pip install matplotlib (or pip install -e '.[examples]')")
+
+
+def neuron_equation(out_dir: Path, stdout: TextIO) -> Dict[str, object]:
+    """Part 1: forward, backward and the graph of y = tanh(w1*x1 + w2*x2 + b)."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")  # chosen so that n = 0.8814 and y = 1/sqrt(2)
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    y = n.tanh()
+    y.label = "y"
+    y.backward()
+    say = lambda text="": print(text, file=stdout)  # noqa: E731
+    say("1. The neuron equation  y = tanh(w1*x1 + w2*x2 + b)")
+    say(f"   forward:  n = w1*x1 + w2*x2 + b = ({w1.data:g})({x1.data:g}) + ({w2.data:g})"
+        f"({x2.data:g}) + {b.data:.4f} = {n.data:.4f}")
+    say(f"             y = tanh(n) = {y.data:.4f}")
+    say(f"   backward: dy/dn = 1 - y**2 = {n.grad:.4f}; then dy/dwi = xi * dy/dn and dy/dxi = wi * dy/dn")
+    say("             " + "   ".join(f"dy/d{v.label} = {v.grad:.4f}" for v in (w1, x1, w2, x2, b)))
+    written, hint = save_graph(draw_dot(y), out_dir / "neuron.svg")
+    say(f"   graph written to {written}")
+    if hint:
+        say(f"   {hint}")
+    return {"y": y.data, "w1.grad": w1.grad, "x1.grad": x1.grad, "b.grad": b.grad, "graph": written}
+
+
+def _progress(text: str, stdout: TextIO, last: bool) -> None:
+    """A live progress line: rewritten in place on a terminal, plain lines in a log."""
+    if getattr(stdout, "isatty", lambda: False)():
+        stdout.write("\r" + text + ("\n" if last else ""))
+        stdout.flush()
+    else:
+        print(text, file=stdout)
+
+
+def svm_loss(model: nn.MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4):
+    """(loss Value, accuracy) of the max-margin loss mean(relu(1 - y*score)) + alpha * sum(w**2)."""
+    labels = y.tolist()
+    scores = [model([float(a), float(b)]) for a, b in X]
+    margins = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
+    data_loss = sum(margins) * (1.0 / len(margins))
+    l2 = alpha * sum(p * p for p in model.parameters())  # keeps the weights small: a smoother boundary
+    accuracy = sum((label > 0) == (score.data > 0) for label, score in zip(labels, scores)) / len(labels)
+    return data_loss + l2, accuracy
+
+
+def train_moons(n_points: int, steps: int, stdout: TextIO, seed: int = 1337):
+    """Train MLP(2, [16, 16, 1]) on ``n_points`` moons for ``steps`` full-batch SGD steps."""
+    random.seed(seed)  # the MLP's initial weights come from Python's random module
+    X, y = make_moons(n_points, noise=0.1, seed=1)
+    model = nn.MLP(2, [16, 16, 1])
+    optimizer = optim.SGD(model.parameters(), lr=1.0)
+    # Each step builds ~100,000 Values. They form no reference cycles (reference counting
+    # frees them), but Python's cyclic garbage collector still wakes up every few hundred
+    # allocations and, in a big process (Jupyter, pytest), rescans everything: that can double
+    # the run time. It has nothing to find here, so it is paused while we train.
+    collector_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        for step in range(steps):
+            loss, accuracy = svm_loss(model, X, y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.lr = 1.0 - 0.9 * step / steps  # decay the step size as we get closer
+            optimizer.step()
+            last = step == steps - 1
+            if getattr(stdout, "isatty", lambda: False)() or step % 10 == 0 or last:
+                _progress(f"   step {step + 1:3d}/{steps}  loss {loss.data:.4f}  "
+                          f"accuracy {accuracy:6.1%}", stdout, last)
+        final_loss, final_accuracy = svm_loss(model, X, y)  # after the last update
+    finally:
+        if collector_was_on:
+            gc.enable()
+    return model, X, y, final_loss.data, final_accuracy
+
+
+def plot_decision_boundary(model: nn.MLP, X: np.ndarray, y: np.ndarray, path: Path,
+                           resolution: int = 40) -> Optional[Path]:
+    """Colour the plane by the sign of the model's score; returns None without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")  # draw to files, no window
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, resolution)
+    ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)                    # (resolution, resolution) each
+    scores = np.array([model([float(a), float(b)]).data
+                       for a, b in zip(grid_x.ravel(), grid_y.ravel())]).reshape(grid_x.shape)
+    figure, axes = plt.subplots(figsize=(5, 4))
+    axes.contourf(grid_x, grid_y, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fdae6b"], alpha=0.8)
+    axes.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=18, edgecolors="k", linewidths=0.4)
+    axes.set_title("MLP(2, [16, 16, 1]) on two moons: decision boundary")
+    axes.set_xlabel("x1")
+    axes.set_ylabel("x2")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+    return path
+
+
+def run_demo(out_dir: "str | Path" = "out", quick: bool = False,
+             stdout: Optional[TextIO] = None) -> Dict[str, object]:
+    """Run both parts; returns the key numbers, the files written, and the trained model and data.
+
+    ``quick`` uses 40 points and 25 steps (seconds) instead of 100 points and 100 steps.
+    """
+    stdout = sys.stdout if stdout is None else stdout
+    out_dir = Path(out_dir)
+    neuron_numbers = neuron_equation(out_dir, stdout)
+    results: Dict[str, object] = {"neuron": neuron_numbers}
+    n_points, steps = (40, 25) if quick else (100, 100)
+    print(f"\n2. Training MLP(2, [16, 16, 1]) on {n_points} two-moons points "
+          f"(max-margin loss + L2, SGD, {steps} steps)", file=stdout)
+    model, X, y, loss, accuracy = train_moons(n_points, steps, stdout)
+    print(f"   final: loss {loss:.4f}, training accuracy {accuracy:.1%}", file=stdout)
+    files = [neuron_numbers["graph"]]
+    picture = plot_decision_boundary(model, X, y, out_dir / "moons_boundary.png",
+                                     resolution=20 if quick else 40)
+    if picture is None:
+        print(f"   {MATPLOTLIB_HINT}", file=stdout)
+    else:
+        print(f"   decision boundary drawn in {picture}", file=stdout)
+        files.append(picture)
+    # one neuron of the first hidden layer, applied to the first training point
+    neuron = model.layers[0].neurons[0]
+    inputs = [Value(float(X[0, 0]), label="x1"), Value(float(X[0, 1]), label="x2")]
+    for i, w in enumerate(neuron.w):
+        w.label = f"w{i + 1}"
+    output = neuron(inputs)
+    output.label = "h"
+    output.backward()
+    written, hint = save_graph(draw_dot(output), out_dir / "moons_neuron.svg")
+    print(f"   one trained neuron, h = relu(w1*x1 + w2*x2 + b), drawn in {written}", file=stdout)
+    if hint:
+        print(f"   {hint}", file=stdout)
+    files.append(written)
+    results.update(loss=loss, accuracy=accuracy, files=files, model=model, X=X, y=y)
+    return results
