@@ -21,7 +21,8 @@ def _text(s: str) -> str:
     becomes a line break, other control characters and unencodable ones become spaces or '?'."""
     s = str(s).encode("utf-8", "replace").decode("utf-8")
     s = "".join(" " if (ord(ch) < 32 and ch != "\n") or ord(ch) == 127 else ch for ch in s)
-    return "<BR/>".join(html.escape(line, quote=True) for line in s.split("\n"))
+    s = html.escape(s, quote=True).replace("[", "&#91;").replace("]", "&#93;")  # dot trips on a leading ']'
+    return "<BR/>".join(s.split("\n"))
 
 
 def _number(x: float) -> str:
