@@ -10,8 +10,8 @@ does two things, side by side:
 
 A plain number in an expression (the 2 in ``a * 2``) is a constant, not a graph input: it is
 kept on the node (``_ctx``), so ``(a * 2)._prev == (a,)``, and the drawing shows the op as
-``* 2``. (micrograd wraps such numbers in Values of their own; this keeps graphs half as
-large for Python's garbage collector to scan.)
+``* 2``. (micrograd wraps such numbers in Values of their own; keeping them on the node
+leaves fewer objects for Python's garbage collector to scan while a big graph is built.)
 
 ``backward()`` visits the nodes from the output back to the leaves and looks each node's rule
 up in ``BACKWARD_RULES`` by ``_op``. Nodes keep no closures, so a finished graph holds no
@@ -74,7 +74,7 @@ class Value:
         self.label = label    # a name for drawings, e.g. 'w1'
         self._prev = _prev    # the Values this one was computed from
         self._op = _op        # the operator that computed it ('' for a leaf)
-        self._ctx = _ctx      # a number backward needs besides the inputs (an exponent, a slope)
+        self._ctx = _ctx      # a constant backward needs: the 2 in a * 2, an exponent, a slope
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
