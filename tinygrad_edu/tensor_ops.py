@@ -116,8 +116,9 @@ class TensorOps:
         [0.5, 0.0, 1.0]
         """
         # stable: sigmoid(x) = exp(-log(1 + e**-x)), and logaddexp(0, -x) = log(1 + e**-x)
-        # never overflows, so no e**1000 is ever formed
-        return self._result(np.exp(-np.logaddexp(0.0, -self.data)), (self,), "sigmoid")
+        # never overflows, so no e**1000 is ever formed (nan in gives nan out, quietly)
+        with np.errstate(invalid="ignore"):
+            return self._result(np.exp(-np.logaddexp(0.0, -self.data)), (self,), "sigmoid")
 
     def _sigmoid_backward(out: "Tensor") -> None:
         # d(sigmoid a)/da = s * (1 - s), from the output s

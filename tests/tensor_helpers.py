@@ -1,0 +1,76 @@
+"""Shared helpers for the Tensor tests: random inputs, and the two oracles.
+
+Every op is checked two ways: against numeric central differences (the project's
+``gradcheck``), and against PyTorch in float64 (skipped when torch is not installed).
+"""
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+import pytest
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tinygrad_edu import Tensor, gradcheck
+
+# shapes with up to 3 axes of size 1..4 (0-d scalars included), and broadcastable pairs
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+nonscalar_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
+broadcast_pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
+                                                    min_side=1, max_side=4)
+seeds = st.integers(0, 2 ** 32 - 1)
+
+
+def random_array(rng: np.random.Generator, shape: Sequence[int], domain: str = "any") -> np.ndarray:
+    """Inputs where the op is smooth, so finite differences are meaningful.
+
+    'any': uniform in [-2, 2]; 'pos': [0.5, 2]; 'kink': |x| in [0.05, 2] (away from relu's 0).
+    """
+    shape = tuple(shape)
+    if domain == "any":
+        return rng.uniform(-2.0, 2.0, size=shape)
+    if domain == "pos":
+        return rng.uniform(0.5, 2.0, size=shape)
+    if domain == "kink":
+        return rng.uniform(0.05, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    raise ValueError(domain)
+
+
+def torch_or_none():
+    """torch if it is installed, else None (the torch half of a check is then skipped)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def require_torch():
+    """For tests whose only oracle is torch: skip cleanly without it."""
+    return pytest.importorskip("torch")
+
+
+def check_op(fn: Callable[..., Tensor], torch_fn: Optional[Callable], arrays: List[np.ndarray],
+             rng: np.random.Generator, numeric: bool = True) -> None:
+    """Check ``fn``'s values and gradients on ``arrays``.
+
+    Gradients are taken of L = sum(out * W) for a random W, i.e. backward(W): every entry of
+    the output gets a different weight, so a wrong index or a wrong broadcast cannot hide.
+    """
+    xs = [Tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*xs)
+    weights = rng.standard_normal(out.shape)
+    out.backward(weights)
+    grads = [x.grad.copy() for x in xs]
+    for x, g in zip(xs, grads):
+        assert g.shape == x.shape and g.dtype == np.float64
+    torch = torch_or_none()
+    if torch is not None and torch_fn is not None:
+        ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in arrays]
+        t_out = torch_fn(*ts)
+        np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+        t_out.backward(torch.from_numpy(np.asarray(weights, dtype=np.float64)))
+        for g, t in zip(grads, ts):
+            np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-9, atol=1e-12)
+    if numeric:
+        w = Tensor(weights)
+        assert gradcheck(lambda *ts: (fn(*ts) * w).sum(), xs)

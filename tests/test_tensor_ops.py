@@ -1,0 +1,236 @@
+"""Every Tensor op, over random shapes (broadcasting pairs included), checked against central
+differences (gradcheck) and PyTorch float64. One table row per op, as in test_value_ops.py."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from tensor_helpers import (broadcast_pairs, check_op, nonscalar_shapes, random_array, require_torch,
+                            seeds, shapes)
+from tinygrad_edu import Tensor
+
+# name, our function, torch's function, domain of each input
+BINARY = [
+    ("add", lambda a, b: a + b, lambda a, b: a + b, ("any", "any")),
+    ("sub", lambda a, b: a - b, lambda a, b: a - b, ("any", "any")),
+    ("mul", lambda a, b: a * b, lambda a, b: a * b, ("any", "any")),
+    ("div", lambda a, b: a / b, lambda a, b: a / b, ("any", "pos")),
+    ("pow", lambda a, b: a ** b, lambda a, b: a ** b, ("pos", "any")),
+    ("chain", lambda a, b: (a * b - b / (a * a + 1)).tanh(), lambda a, b: (a * b - b / (a * a + 1)).tanh(),
+     ("any", "any")),
+]
+
+UNARY = [
+    ("neg", lambda a: -a, lambda a: -a, "any"),
+    ("radd", lambda a: 2.5 + a, lambda a: 2.5 + a, "any"),
+    ("rsub", lambda a: 2.5 - a, lambda a: 2.5 - a, "any"),
+    ("rmul", lambda a: -1.5 * a, lambda a: -1.5 * a, "any"),
+    ("rdiv", lambda a: 2.0 / a, lambda a: 2.0 / a, "pos"),
+    ("sub_number", lambda a: a - 0.5, lambda a: a - 0.5, "any"),
+    ("div_number", lambda a: a / 4, lambda a: a / 4, "any"),
+    ("pow2", lambda a: a ** 2, lambda a: a ** 2, "any"),
+    ("pow3", lambda a: a ** 3, lambda a: a ** 3, "any"),
+    ("pow_neg", lambda a: a ** -1.5, lambda a: a ** -1.5, "pos"),
+    ("pow_half", lambda a: a ** 0.5, lambda a: a ** 0.5, "pos"),
+    ("rpow", lambda a: 2.0 ** a, lambda a: 2.0 ** a, "any"),
+    ("exp", lambda a: a.exp(), lambda a: a.exp(), "any"),
+    ("log", lambda a: a.log(), lambda a: a.log(), "pos"),
+    ("sqrt", lambda a: a.sqrt(), lambda a: a.sqrt(), "pos"),
+    ("tanh", lambda a: a.tanh(), lambda a: a.tanh(), "any"),
+    ("sigmoid", lambda a: a.sigmoid(), lambda a: a.sigmoid(), "any"),
+    ("relu", lambda a: a.relu(), lambda a: a.relu(), "kink"),
+    ("leaky_relu", lambda a: a.leaky_relu(), lambda a: _torch_leaky(a, 0.01), "kink"),
+    ("leaky_relu_0.2", lambda a: a.leaky_relu(0.2), lambda a: _torch_leaky(a, 0.2), "kink"),
+    ("T", lambda a: a.T, lambda a: a.permute(tuple(reversed(range(a.ndim)))), "any"),
+    ("square_twice", lambda a: a * a + a, lambda a: a * a + a, "any"),
+]
+
+
+def _torch_leaky(a, slope):
+    import torch.nn.functional as F
+    return F.leaky_relu(a, slope)
+
+
+@pytest.mark.parametrize("name,fn,torch_fn,domains", BINARY, ids=[op[0] for op in BINARY])
+@given(shape_pair=broadcast_pairs, seed=seeds)
+def test_binary_op_with_broadcasting(name, fn, torch_fn, domains, shape_pair, seed):
+    rng = np.random.default_rng(seed)
+    a_shape, b_shape = shape_pair.input_shapes
+    arrays = [random_array(rng, a_shape, domains[0]), random_array(rng, b_shape, domains[1])]
+    check_op(fn, torch_fn, arrays, rng)
+
+
+@pytest.mark.parametrize("name,fn,torch_fn,domain", UNARY, ids=[op[0] for op in UNARY])
+@given(shape=shapes, seed=seeds)
+def test_unary_op(name, fn, torch_fn, domain, shape, seed):
+    rng = np.random.default_rng(seed)
+    check_op(fn, torch_fn, [random_array(rng, shape, domain)], rng)
+
+
+def _axis(data, ndim):
+    """None, one axis (possibly negative), or a tuple of distinct axes."""
+    if ndim == 0:
+        return None
+    kind = data.draw(st.sampled_from(["none", "int", "tuple"]))
+    if kind == "none":
+        return None
+    if kind == "int":
+        return data.draw(st.integers(-ndim, ndim - 1))
+    return tuple(data.draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)))
+
+
+def _torch_reduce(name, axis, keepdims):
+    def fn(t):
+        dims = tuple(range(t.ndim)) if axis is None else axis
+        if name == "sum":
+            return t.sum(dim=dims, keepdim=keepdims) if t.ndim else t
+        if name == "mean":
+            return t.mean(dim=dims, keepdim=keepdims) if t.ndim else t
+        return t.amax(dim=dims, keepdim=keepdims) if t.ndim else t
+    return fn
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max"])
+@given(data=st.data(), shape=shapes, seed=seeds, keepdims=st.booleans())
+def test_reduction(name, data, shape, seed, keepdims):
+    rng = np.random.default_rng(seed)
+    axis = _axis(data, len(shape))
+    # distinct values for max (ties are tested separately), far enough apart for gradcheck
+    x = rng.permutation(np.arange(int(np.prod(shape)))).reshape(shape) * 0.1 + rng.uniform(0, 0.01, shape)
+    check_op(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims),
+             _torch_reduce(name, axis, keepdims), [x], rng)
+
+
+@given(data=st.data(), shape=nonscalar_shapes, seed=seeds, keepdims=st.booleans())
+def test_max_splits_the_gradient_evenly_among_ties(data, shape, seed, keepdims):
+    rng = np.random.default_rng(seed)
+    axis = _axis(data, len(shape))
+    x = rng.integers(0, 3, size=shape).astype(np.float64)  # small integers: many ties
+    t = Tensor(x, requires_grad=True)
+    t.max(axis=axis, keepdims=keepdims).sum().backward()
+    # closed form: each entry equal to its slice's maximum gets 1 / (number of such entries)
+    is_max = x == x.max(axis=axis, keepdims=True)
+    expected = is_max / is_max.sum(axis=axis, keepdims=True)
+    np.testing.assert_array_equal(t.grad, expected)
+    check_op(lambda t: t.max(axis=axis, keepdims=keepdims), _torch_reduce("max", axis, keepdims),
+             [x], rng, numeric=False)  # torch.amax also splits evenly
+
+
+@given(a_batch_b_batch=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3),
+       nkm=st.tuples(*[st.integers(1, 4)] * 3), vectors=st.sampled_from(["", "a", "b", "ab"]),
+       seed=seeds)
+def test_matmul(a_batch_b_batch, nkm, vectors, seed):
+    rng = np.random.default_rng(seed)
+    n, k, m = nkm
+    a_batch, b_batch = a_batch_b_batch.input_shapes
+    a_shape = (k,) if "a" in vectors else a_batch + (n, k)
+    b_shape = (k,) if "b" in vectors else b_batch + (k, m)
+    arrays = [random_array(rng, a_shape), random_array(rng, b_shape)]
+    check_op(lambda a, b: a @ b, lambda a, b: a @ b, arrays, rng)
+
+
+def test_matmul_with_a_constant_array_on_either_side():
+    rng = np.random.default_rng(0)
+    A, B = rng.standard_normal((2, 3)), rng.standard_normal((3, 4))
+    check_op(lambda b: A @ b, lambda b: __import__("torch").from_numpy(A) @ b, [B], rng)
+    check_op(lambda a: a @ B, lambda a: a @ __import__("torch").from_numpy(B), [A], rng)
+
+
+@given(shape=shapes, seed=seeds, target=st.sampled_from(["flat", "reversed", "column", "tuple"]))
+def test_reshape(shape, seed, target):
+    rng = np.random.default_rng(seed)
+    new = {"flat": (-1,), "reversed": tuple(reversed(shape)), "column": (-1, 1),
+           "tuple": (1,) + tuple(shape)}[target]
+    fn = (lambda t: t.reshape(new)) if target == "tuple" else (lambda t: t.reshape(*new))
+    check_op(fn, lambda t: t.reshape(new), [random_array(rng, shape)], rng)
+
+
+@given(shape=nonscalar_shapes, seed=seeds)
+def test_transpose(shape, seed):
+    rng = np.random.default_rng(seed)
+    perm = tuple(int(i) for i in rng.permutation(len(shape)))
+    check_op(lambda t: t.transpose(*perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+
+
+@given(shape=nonscalar_shapes, seed=seeds, kind=st.sampled_from(["int", "slice", "array", "mixed", "neg"]))
+def test_indexing(shape, seed, kind):
+    rng = np.random.default_rng(seed)
+    x = random_array(rng, shape)
+    size = shape[0]
+    if kind == "int":
+        index = int(rng.integers(size))
+    elif kind == "neg":
+        index = -1
+    elif kind == "slice":
+        index = slice(int(rng.integers(size)), None, 2)
+    elif kind == "array":  # repeated indices: their gradients must add up
+        index = rng.integers(size, size=5)
+    else:
+        index = (slice(None), rng.integers(shape[1], size=3)) if len(shape) > 1 else rng.integers(size, size=3)
+
+    def torch_index(t):
+        import torch
+        as_torch = lambda i: torch.from_numpy(i) if isinstance(i, np.ndarray) else i
+        return t[tuple(map(as_torch, index)) if isinstance(index, tuple) else as_torch(index)]
+    check_op(lambda t: t[index], torch_index, [x], rng)
+
+
+def test_repeated_indices_accumulate_closed_form():
+    x = Tensor(np.arange(4.0), requires_grad=True)
+    x[np.array([1, 1, 1, 3])].backward(np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(x.grad, [0.0, 6.0, 0.0, 4.0])
+
+
+def test_index_with_an_int_tensor_and_a_list():
+    x = Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    y = x[Tensor([2, 0, 2])][:, [1, 1]]
+    np.testing.assert_array_equal(y.data, [[5.0, 5.0], [1.0, 1.0], [5.0, 5.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0.0, 2.0], [0.0, 0.0], [0.0, 4.0]])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@given(shape=nonscalar_shapes, seed=seeds, data=st.data())
+def test_softmax(name, shape, seed, data):
+    rng = np.random.default_rng(seed)
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = random_array(rng, shape) * 3
+    check_op(lambda t: getattr(t, name)(axis=axis),
+             lambda t: getattr(t, name)(dim=axis), [x], rng)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("scale", [1e3, -1e3, 1e5, 1e300])
+def test_softmax_is_stable_for_huge_logits(name, scale):
+    torch = require_torch()
+    rng = np.random.default_rng(1)
+    x = np.array([[1.0, 0.5, -0.3], [0.2, 0.2, 0.9]]) * scale + rng.uniform(-1, 1, (2, 3))
+    t = Tensor(x, requires_grad=True)
+    out = getattr(t, name)()
+    weights = rng.standard_normal((2, 3))
+    out.backward(weights)
+    assert np.all(np.isfinite(out.data)) and np.all(np.isfinite(t.grad))
+    tx = torch.tensor(x, requires_grad=True)
+    t_out = getattr(tx, name)(dim=-1)
+    t_out.backward(torch.from_numpy(weights))
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(t.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_softmax_rows_sum_to_one_and_match_the_definition():
+    x = np.array([[1.0, 2.0, 3.0], [-1.0, 0.0, 1.0]])
+    expected = np.exp(x) / np.exp(x).sum(axis=1, keepdims=True)  # fine for small x
+    np.testing.assert_allclose(Tensor(x).softmax().data, expected, rtol=1e-14)
+    np.testing.assert_allclose(Tensor(x).log_softmax().data, np.log(expected), rtol=1e-14)
+
+
+def test_relu_and_leaky_relu_gradients_at_exactly_zero_match_torch():
+    torch = require_torch()
+    x0 = np.array([-1.0, 0.0, 2.0])
+    for name, ours, theirs in [("relu", lambda t: t.relu(), lambda t: t.relu()),
+                               ("leaky", lambda t: t.leaky_relu(0.1),
+                                lambda t: torch.nn.functional.leaky_relu(t, 0.1))]:
+        x, tx = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
+        ours(x).sum().backward()
+        theirs(tx).sum().backward()
+        np.testing.assert_array_equal(x.grad, tx.grad.numpy(), err_msg=name)
