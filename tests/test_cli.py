@@ -212,6 +212,13 @@ def test_deep_but_parsable_nesting_is_evaluated_without_recursion():
     assert status == 0 and printed_output(out) == -0.5 and printed_table(out) == {"x": (0.5, -1.0)}
 
 
+def test_an_unwritable_output_is_one_line_with_status_1(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    status, _, err = run_main("draw", "x", "--set", "x=1", "-o", str(blocker / "graph.dot"))
+    assert status == 1 and err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err
+
+
 # ***** output files *****
 
 @pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's dot program is not installed")

@@ -107,6 +107,8 @@ def draw_command(expression: str, assignments: Optional[List[str]], output: Opti
     for name, variable in graph.variables.items():
         print(f"{name:<{width}}  {_number(variable.data):>20}  {_number(variable.grad):>22}",
               file=stdout)
+    if not graph.variables:
+        print("(no variables: the expression is a constant)", file=stdout)
     if unused:
         print(f"(not in the expression, ignored: {', '.join(unused)})", file=stdout)
     if output is None:
@@ -194,7 +196,8 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None,
         print(f"{PROG} {args.command}: error: {error}", file=stderr)
         return 2
     except OSError as error:  # e.g. the output folder is not writable
-        print(f"{PROG} {args.command}: error: {error}", file=stderr)
+        what = f"cannot write {error.filename}: {error.strerror}" if error.filename else str(error)
+        print(f"{PROG} {args.command}: error: {what}", file=stderr)
         return 1
     except KeyboardInterrupt:
         print(f"\n{PROG} {args.command}: interrupted", file=stderr)
