@@ -77,10 +77,10 @@ def _fail(text: str, node: ast.AST, what: str, hint: str = "") -> ExpressionErro
     return ExpressionError(message + (f"; {hint}" if hint else ""))
 
 
-def _operator_error(text: str, node: Union[ast.BinOp, ast.UnaryOp], symbol: str) -> ExpressionError:
+def _operator_error(text: str, node: ast.BinOp, symbol: str) -> ExpressionError:
     """Point at the operator itself, which lies between the operands in the source."""
     line, column = node.lineno, node.col_offset
-    if isinstance(node, ast.BinOp) and node.left.end_lineno == node.right.lineno:
+    if node.left.end_lineno == node.right.lineno:
         line = node.left.end_lineno
         source_line = text.split("\n")[line - 1].encode("utf-8")
         between = source_line[node.left.end_col_offset:node.right.col_offset]
@@ -115,8 +115,8 @@ def parse(text: str) -> ast.Expression:
         where = f"at column {column}" if "\n" not in text else f"at line {error.lineno}, column {column}"
         raise ExpressionError(f"syntax error {where}: {error.msg}") from None
     except (RecursionError, MemoryError):
-        raise ExpressionError("the expression is nested too deeply for Python's parser; "
-                              "split it into smaller pieces") from None
+        raise ExpressionError("the expression is nested too deeply for Python's parser "
+                              "(thousands of levels); please use a shorter one") from None
     except ValueError as error:  # e.g. a null byte, on older Pythons
         raise ExpressionError(f"cannot parse the expression: {error}") from None
     if indent:  # report columns in the text the user typed, leading spaces included
