@@ -137,7 +137,7 @@ class TensorOps:
     def _relu_backward(out: "Tensor") -> None:
         # d(relu a)/da = 1 where a > 0, else 0 (0 at a = 0, as in PyTorch)
         a = out._prev[0]
-        a._add_grad(np.where(a.data <= 0.0, 0.0, out.grad))
+        a._add_grad(out.grad * ~(a.data <= 0.0))  # (not 'a > 0': a nan input passes its gradient)
 
     def leaky_relu(self, slope: float = 0.01) -> "Tensor":
         """x where x > 0, else slope * x: a ReLU that lets a little gradient through.
