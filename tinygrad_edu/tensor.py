@@ -9,9 +9,11 @@ becomes a handful of Tensor nodes instead of thousands of Value nodes. Each oper
   ``out.grad`` (an array shaped like ``out``) it adds dL/d(input) into every ``input.grad``.
 
 ``backward()`` visits the nodes from the output back to the leaves and looks each node's rule
-up in ``BACKWARD_RULES`` by ``_op``. This file holds the Tensor itself, broadcasting
-arithmetic (``+ - * / ** @``) and backpropagation; ``tensor_ops.py`` holds the functions
-(exp, tanh, relu, ...), reductions, reshaping, indexing and softmax, which Tensor inherits.
+up in ``BACKWARD_RULES`` by ``_op``. The Tensor is split over three files, one concept each:
+
+* tensor.py (this file): what a Tensor holds, how results join the graph, backward();
+* tensor_arithmetic.py: ``+ - * / ** @`` with broadcasting, and ``unbroadcast``;
+* tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax.
 
 A result records its graph only if one of its inputs has ``requires_grad=True`` (and we are
 not inside ``no_grad()``), so evaluating a model without gradients builds no graph at all.
@@ -39,7 +41,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from .graph import topological_order
+from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, TensorArithmetic, unbroadcast
 from .tensor_ops import OPS_BACKWARD_RULES, TensorOps
+
+__all__ = ["Tensor", "no_grad", "unbroadcast", "BACKWARD_RULES"]
 
 _grad_enabled = True  # switched off inside `with no_grad():`
 
@@ -92,7 +97,7 @@ def _as_array(data: object, copy: bool) -> np.ndarray:
     return array
 
 
-class Tensor(TensorOps):
+class Tensor(TensorArithmetic, TensorOps):
     """An n-dimensional array in a computation graph: ``data`` and ``grad`` (dL/d data).
 
     ``data`` is a float64 ndarray (float32 if float32 data is given; the Tensor keeps its own
@@ -157,6 +162,18 @@ class Tensor(TensorOps):
         else:
             self.grad += g
 
+    def _operand(self, x: object) -> "Tensor":
+        """The other operand of an operator as a Tensor: numbers become constants of this
+        tensor's dtype, arrays constant leaves; any other type gives NotImplemented, so
+        Python raises a TypeError naming it."""
+        if isinstance(x, Tensor):
+            return x
+        if isinstance(x, numbers.Real) and not isinstance(x, bool):
+            return Tensor._result(np.asarray(x, dtype=self.data.dtype), (), "")
+        if isinstance(x, np.ndarray):
+            return Tensor._result(_as_array(x, copy=False), (), "")
+        return NotImplemented
+
     # ***** properties and conversions *****
 
     @property
@@ -204,198 +221,6 @@ class Tensor(TensorOps):
         extra += f", label={self.label!r}" if self.label else ""
         return f"Tensor({body}{extra})"
 
-    # ***** addition, subtraction, negation (with numpy broadcasting) *****
-
-    def __add__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        if other is NotImplemented:
-            return other
-        try:
-            data = self.data + other.data
-        except ValueError:
-            raise _shape_error("+", self, other) from None
-        return Tensor._result(data, (self, other), "+")
-
-    def _add_backward(out: "Tensor") -> None:
-        # d(a+b)/da = 1 and d(a+b)/db = 1: each operand gets the gradient unchanged,
-        # summed over the axes along which it was broadcast
-        a, b = out._prev
-        g = out.grad
-        if a.requires_grad:
-            ga = unbroadcast(g, a.data.shape)
-            a._add_grad(ga, fresh=ga is not g)
-        if b.requires_grad:
-            gb = unbroadcast(g, b.data.shape)
-            b._add_grad(gb, fresh=gb is not g)
-
-    def __sub__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        if other is NotImplemented:
-            return other
-        try:
-            data = self.data - other.data
-        except ValueError:
-            raise _shape_error("-", self, other) from None
-        return Tensor._result(data, (self, other), "-")
-
-    def _sub_backward(out: "Tensor") -> None:
-        # d(a-b)/da = 1, d(a-b)/db = -1
-        a, b = out._prev
-        g = out.grad
-        if a.requires_grad:
-            ga = unbroadcast(g, a.data.shape)
-            a._add_grad(ga, fresh=ga is not g)
-        if b.requires_grad:
-            b._add_grad(-unbroadcast(g, b.data.shape))
-
-    def __neg__(self) -> "Tensor":
-        return Tensor._result(-self.data, (self,), "neg")
-
-    def _neg_backward(out: "Tensor") -> None:
-        # d(-a)/da = -1
-        out._prev[0]._add_grad(-out.grad)
-
-    # ***** multiplication, division, powers *****
-
-    def __mul__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        if other is NotImplemented:
-            return other
-        try:
-            data = self.data * other.data
-        except ValueError:
-            raise _shape_error("*", self, other) from None
-        return Tensor._result(data, (self, other), "*")
-
-    def _mul_backward(out: "Tensor") -> None:
-        # d(a*b)/da = b and d(a*b)/db = a, entry by entry
-        a, b = out._prev
-        g = out.grad
-        if a.requires_grad:
-            a._add_grad(unbroadcast(g * b.data, a.data.shape))
-        if b.requires_grad:
-            b._add_grad(unbroadcast(g * a.data, b.data.shape))
-
-    def __truediv__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        if other is NotImplemented:
-            return other
-        try:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                data = self.data / other.data
-        except ValueError:
-            raise _shape_error("/", self, other) from None
-        return Tensor._result(data, (self, other), "/")
-
-    def _div_backward(out: "Tensor") -> None:
-        # d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 = -(a/b)/b
-        a, b = out._prev
-        g = out.grad
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if a.requires_grad:
-                a._add_grad(unbroadcast(g / b.data, a.data.shape))
-            if b.requires_grad:
-                b._add_grad(unbroadcast(-g * out.data / b.data, b.data.shape))
-
-    def __pow__(self, exponent: Operand) -> "Tensor":
-        if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
-            k = float(exponent)  # a plain number: only the base gets a gradient
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                data = self.data ** k
-            return Tensor._result(data, (self,), "**", k)
-        exponent = _operand(exponent, self)
-        if exponent is NotImplemented:
-            return exponent
-        try:
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                data = self.data ** exponent.data
-        except ValueError:
-            raise _shape_error("**", self, exponent) from None
-        return Tensor._result(data, (self, exponent), "pow")
-
-    def _pow_const_backward(out: "Tensor") -> None:
-        # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
-        a, k = out._prev[0], out._ctx
-        if k == 0.0:  # a**0 is the constant 1: zero gradient, even at a = 0
-            a._add_grad(np.zeros_like(a.data))
-            return
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            a._add_grad(k * a.data ** (k - 1.0) * out.grad)
-
-    def _pow_backward(out: "Tensor") -> None:
-        # d(a**b)/da = b * a**(b-1) and d(a**b)/db = a**b * ln(a)
-        a, b = out._prev
-        g = out.grad
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if a.requires_grad:  # b = 0 means a constant 1: no gradient, even at a = 0
-                da = np.where(b.data == 0.0, 0.0, b.data * a.data ** (b.data - 1.0))
-                a._add_grad(unbroadcast(da * g, a.data.shape))
-            if b.requires_grad:  # 0**b is flat in b for b >= 0 (as in PyTorch)
-                db = np.where((a.data == 0.0) & (b.data >= 0.0), 0.0, out.data * np.log(a.data))
-                b._add_grad(unbroadcast(db * g, b.data.shape))
-
-    # reflected operators: 2 + t, 2 - t, 2 * t, 2 / t, 2 ** t, array @ t
-    def __radd__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        return other if other is NotImplemented else other + self
-
-    def __rsub__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        return other if other is NotImplemented else other - self
-
-    def __rmul__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        return other if other is NotImplemented else other * self
-
-    def __rtruediv__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        return other if other is NotImplemented else other / self
-
-    def __rpow__(self, other: Operand) -> "Tensor":
-        other = _operand(other, self)
-        return other if other is NotImplemented else other ** self
-
-    def __rmatmul__(self, other: Operand) -> "Tensor":
-        if not isinstance(other, np.ndarray):
-            return NotImplemented
-        return _operand(other, self) @ self
-
-    # ***** matrix multiplication *****
-
-    def __matmul__(self, other: Union["Tensor", np.ndarray]) -> "Tensor":
-        """Matrix product, numpy-style: (n, k) @ (k, m) -> (n, m); leading axes are batch
-        axes and broadcast, (B, n, k) @ (k, m) -> (B, n, m); a 1-D operand is a vector.
-
-        >>> (Tensor([[1.0, 2.0]]) @ Tensor([[3.0], [4.0]])).item()
-        11.0
-        """
-        if not isinstance(other, (Tensor, np.ndarray)):
-            return NotImplemented
-        other = _operand(other, self)
-        try:
-            data = self.data @ other.data
-        except ValueError:
-            raise ValueError(f"@: shapes {self.shape} and {other.shape} do not line up: the last axis of "
-                             f"the left operand must match the second-to-last of the right one "
-                             f"(both need at least 1 dimension)") from None
-        return Tensor._result(data, (self, other), "@")
-
-    def _matmul_backward(out: "Tensor") -> None:
-        # C = A @ B  =>  dL/dA = dL/dC @ B^T  and  dL/dB = A^T @ dL/dC   (per batch entry).
-        # A vector operand is treated as a 1-row (left) or 1-column (right) matrix.
-        a, b = out._prev
-        A, B, g = a.data, b.data, out.grad
-        if B.ndim == 1:
-            B, g = B[:, None], g[..., None]          # (k,) -> (k, 1); C gets its lost m axis back
-        if A.ndim == 1:
-            A, g = A[None, :], g[..., None, :]       # (k,) -> (1, k); C gets its lost n axis back
-        if a.requires_grad:
-            ga = unbroadcast(g @ np.swapaxes(B, -1, -2), A.shape)  # sum over broadcast batch axes
-            a._add_grad(ga.reshape(a.data.shape))
-        if b.requires_grad:
-            gb = unbroadcast(np.swapaxes(A, -1, -2) @ g, B.shape)
-            b._add_grad(gb.reshape(b.data.shape))
-
     # ***** backpropagation *****
 
     def backward(self, grad: Optional[Union["Tensor", np.ndarray, float]] = None) -> None:
@@ -437,55 +262,11 @@ class Tensor(TensorOps):
                 rules[node._op](node)
 
 
-Operand = Union[Tensor, np.ndarray, float, int]
 _new_tensor = object.__new__
-
-
-def _operand(x: object, like: Tensor) -> Tensor:
-    """The other operand as a Tensor: numbers become constants of ``like``'s dtype, arrays
-    constant leaves; other types give NotImplemented, so Python raises a TypeError."""
-    if isinstance(x, Tensor):
-        return x
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return Tensor._result(np.asarray(x, dtype=like.data.dtype), (), "")
-    if isinstance(x, np.ndarray):
-        return Tensor._result(_as_array(x, copy=False), (), "")
-    return NotImplemented
-
-
-def _shape_error(op: str, a: Tensor, b: Tensor) -> ValueError:
-    return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
-                      f"(numpy rule: compare from the right; each pair of sizes must match or be 1)")
-
-
-def unbroadcast(grad: np.ndarray, shape: Tuple[int, ...]) -> np.ndarray:
-    """Sum an output-shaped gradient back down to an operand's ``shape``.
-
-    The adjoint of broadcasting is summing: an operand that was stretched along an axis
-    (added in front, or a size-1 axis repeated) was used once per position along it, so its
-    gradient is the sum of those positions' gradients. Returns ``grad`` itself if the shapes
-    already agree.
-
-    >>> unbroadcast(np.ones((4, 3)), (3,)).tolist()   # a bias added to 4 rows
-    [4.0, 4.0, 4.0]
-    >>> unbroadcast(np.ones((4, 3)), (4, 1)).tolist()
-    [[3.0], [3.0], [3.0], [3.0]]
-    """
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra:  # axes added in front
-        grad = grad.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if stretched:  # size-1 axes that were repeated
-        grad = grad.sum(axis=stretched, keepdims=True)
-    return grad
 
 
 # The chain-rule step of every operator, looked up by the node's `_op`.
 BACKWARD_RULES: Dict[str, Callable[[Tensor], None]] = {
-    "+": Tensor._add_backward, "-": Tensor._sub_backward, "neg": Tensor._neg_backward,
-    "*": Tensor._mul_backward, "/": Tensor._div_backward,
-    "**": Tensor._pow_const_backward, "pow": Tensor._pow_backward, "@": Tensor._matmul_backward,
+    **ARITHMETIC_BACKWARD_RULES,  # + - * / ** @ and neg (tensor_arithmetic.py)
     **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
 }
