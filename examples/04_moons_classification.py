@@ -11,7 +11,6 @@ Run:   python examples/04_moons_classification.py [--quick] [--out out/]
 Writes: out/moons_classification.png (needs matplotlib): the decision boundary and the loss curve
 """
 import argparse
-import gc
 import random
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from tinygrad_edu import nn, optim
 from tinygrad_edu.data import make_moons
+from tinygrad_edu.graph import gc_paused
 
 
 def loss_and_accuracy(model, X, y, alpha=1e-4):
@@ -38,9 +38,7 @@ def train(n_points=100, steps=100, seed=1337):
     losses, accuracies = [], []
     # Our graphs have no reference cycles (reference counting frees them), so Python's cyclic
     # garbage collector, which would rescan memory again and again, is paused while we train.
-    collector_was_on = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         for step in range(steps):
             loss, accuracy = loss_and_accuracy(model, X, y)
             optimizer.zero_grad()
@@ -52,9 +50,6 @@ def train(n_points=100, steps=100, seed=1337):
             if step % 10 == 0 or step == steps - 1:
                 print(f"step {step:3d}  loss {loss.data:.4f}  accuracy {accuracy:.1%}")
         final_loss, final_accuracy = loss_and_accuracy(model, X, y)
-    finally:
-        if collector_was_on:
-            gc.enable()
     return model, X, y, losses, final_loss.data, final_accuracy
 
 

@@ -42,7 +42,7 @@ class Neuron(Module):
     def __init__(self, nin: int, nonlin: bool = True, activation: str = "relu") -> None:
         _check_size("nin", nin)
         _check_activation(activation)
-        self.w = [Value(random.uniform(-1.0, 1.0), label=f"w{i}") for i in range(nin)]
+        self.w = [Value(random.uniform(-1.0, 1.0), label=f"w{i + 1}") for i in range(nin)]
         self.b = Value(0.0, label="b")
         self.activation = activation if nonlin else "linear"
 
