@@ -234,3 +234,41 @@ def test_relu_and_leaky_relu_gradients_at_exactly_zero_match_torch():
         ours(x).sum().backward()
         theirs(tx).sum().backward()
         np.testing.assert_array_equal(x.grad, tx.grad.numpy(), err_msg=name)
+
+
+# ***** random expression trees: ops composed in any order, on broadcasting operands *****
+
+UNARY_STEPS = [lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: t.relu(), lambda t: (t * 0.5).exp(),
+               lambda t: (t * t + 1).log(), lambda t: -t, lambda t: t ** 2, lambda t: t.leaky_relu(0.3)]
+BINARY_STEPS = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+                lambda a, b: a / (b * b + 1), lambda a, b: 0.5 * a + b * 2]
+
+
+@given(shapes3=hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3),
+       program=st.lists(st.tuples(st.booleans(), st.integers(0, 99), st.integers(0, 99)), min_size=1, max_size=12),
+       seed=seeds)
+def test_random_expression_trees_match_torch(shapes3, program, seed):
+    torch = require_torch()
+    rng = np.random.default_rng(seed)
+    arrays = [random_array(rng, s) for s in shapes3.input_shapes]
+    ours = [Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    pool_ours, pool_theirs = list(ours), list(theirs)  # every intermediate can be reused: DAGs
+    for binary, i, j in program:
+        i, j = i % len(pool_ours), j % len(pool_ours)
+        if binary:
+            step = BINARY_STEPS[(i + j) % len(BINARY_STEPS)]
+            pool_ours.append(step(pool_ours[i], pool_ours[j]))
+            pool_theirs.append(step(pool_theirs[i], pool_theirs[j]))
+        else:
+            step = UNARY_STEPS[j % len(UNARY_STEPS)]
+            pool_ours.append(step(pool_ours[i]))
+            pool_theirs.append(step(pool_theirs[i]))
+    out, t_out = pool_ours[-1].sum(), pool_theirs[-1].sum()
+    out.backward()
+    t_out.backward()
+    np.testing.assert_allclose(out.item(), t_out.item(), rtol=1e-10, atol=1e-12)
+    for x, t in zip(ours, theirs):
+        expected = t.grad.numpy() if t.grad is not None else np.zeros(x.shape)
+        actual = x.grad if x.grad is not None else np.zeros(x.shape)
+        np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12)
