@@ -1,6 +1,6 @@
 """How fast is a tinygrad_edu.Tensor training step next to hand-written numpy (and PyTorch)?
 
-    python benchmarks/bench_tensor.py          # about a minute; --quick for a smoke test
+    python benchmarks/bench_tensor.py          # about 20 seconds; --quick for a smoke test
 
 The step: an MLP 64 -> 128 -> 128 -> 10 with ReLU, softmax cross-entropy (mean over the
 batch) and plain SGD (lr 0.1), in float64 with one BLAS thread, for batches of 32 and 256.
