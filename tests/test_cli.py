@@ -120,6 +120,15 @@ def test_console_entry_via_python_dash_m():
     assert printed_table(result.stdout) == {"w": (-3.0, 2.0), "x": (2.0, -3.0), "b": (1.0, 1.0)}
 
 
+@pytest.mark.skipif(shutil.which("tinygrad-edu") is None,
+                    reason="the package is not pip-installed, so there is no console script")
+def test_installed_console_script_does_the_same():
+    result = subprocess.run(["tinygrad-edu", "draw", "w*x + b", "--set", "w=-3", "x=2", "b=1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert printed_table(result.stdout) == {"w": (-3.0, 2.0), "x": (2.0, -3.0), "b": (1.0, 1.0)}
+
+
 # ***** rejected input: status 2, one line on stderr, no traceback, pointing at the problem *****
 
 def col(expression, piece):
