@@ -1,0 +1,35 @@
+"""The README's code runs as written, and its two commands are the first thing in it."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+TEXT = README.read_text()
+BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, flags=re.S)
+
+
+def test_readme_opens_with_the_two_commands():
+    first_block = re.search(r"```bash\n(.*?)```", TEXT, flags=re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
+    assert commands == ['pip install -e ".[examples]" && tinygrad-edu demo',
+                        'pip install -e ".[dev]" && pytest']
+    assert TEXT.index("```bash") < TEXT.index("\n\n", TEXT.index("# tinygrad_edu") + 1) + 3
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)))
+def test_readme_python_block_runs(index, tmp_path, monkeypatch, capsys):
+    code = BLOCKS[index]
+    if ".render(" in code and shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is not installed")
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(code, f"README block {index}", "exec"), namespace)
+    printed = capsys.readouterr().out
+    if "w1.grad" in code:  # the neuron: dy/dw1 = x1 * (1 - y**2) = 2 * 0.5, dy/dx1 = w1 * 0.5
+        assert namespace["w1"].grad == pytest.approx(1.0, abs=1e-6)
+        assert namespace["x1"].grad == pytest.approx(-1.5, abs=1e-6)
+        assert (tmp_path / "neuron.svg").exists()
+    if "accuracy" in code:  # the tensor network learns the moons
+        assert namespace["accuracy"] >= 0.95, printed
