@@ -41,11 +41,7 @@ class TensorArithmetic:
         other = self._operand(other)
         if other is NotImplemented:
             return other
-        try:
-            data = self.data + other.data
-        except ValueError:
-            raise _shape_error("+", self, other) from None
-        return self._result(data, (self, other), "+")
+        return self._result(_broadcast("+", np.add, self, other), (self, other), "+")
 
     def _add_backward(out: "Tensor") -> None:
         # d(a+b)/da = 1 and d(a+b)/db = 1: each operand gets the gradient unchanged,
@@ -63,11 +59,7 @@ class TensorArithmetic:
         other = self._operand(other)
         if other is NotImplemented:
             return other
-        try:
-            data = self.data - other.data
-        except ValueError:
-            raise _shape_error("-", self, other) from None
-        return self._result(data, (self, other), "-")
+        return self._result(_broadcast("-", np.subtract, self, other), (self, other), "-")
 
     def _sub_backward(out: "Tensor") -> None:
         # d(a-b)/da = 1, d(a-b)/db = -1
@@ -92,11 +84,7 @@ class TensorArithmetic:
         other = self._operand(other)
         if other is NotImplemented:
             return other
-        try:
-            data = self.data * other.data
-        except ValueError:
-            raise _shape_error("*", self, other) from None
-        return self._result(data, (self, other), "*")
+        return self._result(_broadcast("*", np.multiply, self, other), (self, other), "*")
 
     def _mul_backward(out: "Tensor") -> None:
         # d(a*b)/da = b and d(a*b)/db = a, entry by entry
@@ -111,11 +99,8 @@ class TensorArithmetic:
         other = self._operand(other)
         if other is NotImplemented:
             return other
-        try:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                data = self.data / other.data
-        except ValueError:
-            raise _shape_error("/", self, other) from None
+        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is inf, 0/0 nan: no warnings
+            data = _broadcast("/", np.divide, self, other)
         return self._result(data, (self, other), "/")
 
     def _div_backward(out: "Tensor") -> None:
@@ -137,11 +122,8 @@ class TensorArithmetic:
         exponent = self._operand(exponent)
         if exponent is NotImplemented:
             return exponent
-        try:
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                data = self.data ** exponent.data
-        except ValueError:
-            raise _shape_error("**", self, exponent) from None
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            data = _broadcast("**", np.power, self, exponent)
         return self._result(data, (self, exponent), "pow")
 
     def _pow_const_backward(out: "Tensor") -> None:
@@ -229,9 +211,15 @@ class TensorArithmetic:
             b._add_grad(gb.reshape(b.data.shape))
 
 
-def _shape_error(op: str, a: "Tensor", b: "Tensor") -> ValueError:
-    return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
-                      f"(numpy rule: compare from the right; each pair of sizes must match or be 1)")
+def _broadcast(symbol: str, combine: Callable[[np.ndarray, np.ndarray], np.ndarray],
+               a: "Tensor", b: "Tensor") -> np.ndarray:
+    """``combine(a.data, b.data)`` with numpy broadcasting; a mismatch names both shapes."""
+    try:
+        return combine(a.data, b.data)
+    except ValueError:
+        raise ValueError(f"{symbol}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+                         f"(numpy rule: compare from the right; each pair of sizes must match or be 1)"
+                         ) from None
 
 
 def unbroadcast(grad: np.ndarray, shape: Tuple[int, ...]) -> np.ndarray:
