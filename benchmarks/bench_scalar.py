@@ -14,6 +14,7 @@ Three measurements, each run side by side in this one process (see timing.py):
 
 Python's cyclic garbage collector stays ON throughout, as it is for a user.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,8 @@ import sys
 import tracemalloc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import timing  # noqa: E402  (sets BLAS threads before numpy loads)
-
 import numpy as np  # noqa: E402
+import timing  # noqa: E402  (sets BLAS threads before numpy loads)
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinygrad_edu import Value, nn  # noqa: E402
@@ -87,7 +87,7 @@ class NumpyStep:
         h1 = np.maximum(z1, 0)  # (n, 16)
         z2 = h1 @ W2 + b2
         h2 = np.maximum(z2, 0)  # (n, 16)
-        score = h2 @ W3 + b3    # (n, 1)
+        score = h2 @ W3 + b3  # (n, 1)
         margin = 1 - y * score
         loss = np.maximum(margin, 0).mean() + L2 * sum((p * p).sum() for p in self.params)
         d_score = np.where(margin > 0, -y, 0.0) / n
@@ -122,13 +122,16 @@ def bytes_per_node(value_cls, n: int = 50_000) -> float:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a few seconds; the numbers mean little")
     args = parser.parse_args(argv)
     rounds = 3 if args.quick else 9
     try:
         import micrograd.engine
         import micrograd.nn
+
         peers = {"micrograd": (micrograd.engine.Value, micrograd.nn.MLP)}
     except ImportError:
         print("micrograd is not installed (pip install -e '.[bench]'): comparing with numpy only")
@@ -148,7 +151,9 @@ def main(argv=None) -> dict:
 
     reference = "micrograd" if "micrograd" in steps else "hand-written numpy"
     result = timing.compare(steps, reference, rounds=rounds, block_seconds=0.2 if not args.quick else 0.05)
-    timing.print_table("\n1. micrograd's demo step, MLP 2-16-16-1 on 100 points (ms per step)", result, reference)
+    timing.print_table(
+        "\n1. micrograd's demo step, MLP 2-16-16-1 on 100 points (ms per step)", result, reference
+    )
     numpy_ratio = result["tinygrad_edu.Value"]["seconds"] / result["hand-written numpy"]["seconds"]
     print(f"  (tinygrad_edu.Value is {numpy_ratio:,.0f}x the hand-written numpy step)")
 
@@ -162,7 +167,7 @@ def main(argv=None) -> dict:
         except RecursionError:
             print(f"  {name}: RecursionError (recursive topological sort) at N = {n:,}")
     grad = deep_chain(Value, n)
-    print(f"  tinygrad_edu.Value: d x_N / d x_0 = {grad:.6e} (closed form 0.99**N = {0.99 ** n:.6e})")
+    print(f"  tinygrad_edu.Value: d x_N / d x_0 = {grad:.6e} (closed form 0.99**N = {0.99**n:.6e})")
     chain_result = timing.compare(chain, "tinygrad_edu.Value", rounds=3, block_seconds=0.05)
     timing.print_table("  ms per chain (build + backward)", chain_result, "tinygrad_edu.Value")
 

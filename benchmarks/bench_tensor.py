@@ -16,6 +16,7 @@ Engines:
 Engines run side by side in rounds (see timing.py); the ratios are medians of per-round
 ratios, so a busy machine slows everyone alike. Python's garbage collector stays on.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import timing  # noqa: E402  (sets BLAS threads before numpy loads)
-
 import numpy as np  # noqa: E402
+import timing  # noqa: E402  (sets BLAS threads before numpy loads)
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinygrad_edu import Tensor, nn, optim  # noqa: E402
@@ -60,16 +60,16 @@ class NumpyStep:
     def __call__(self) -> float:
         X, y, rows = self.X, self.y, self.rows
         W1, b1, W2, b2, W3, b3 = self.params
-        h1 = X @ W1 + b1                 # (B, 128)
+        h1 = X @ W1 + b1  # (B, 128)
         a1 = np.maximum(h1, 0.0)
-        h2 = a1 @ W2 + b2                # (B, 128)
+        h2 = a1 @ W2 + b2  # (B, 128)
         a2 = np.maximum(h2, 0.0)
-        z = a2 @ W3 + b3                 # (B, 10) logits
+        z = a2 @ W3 + b3  # (B, 10) logits
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         total = e.sum(axis=1, keepdims=True)
         loss = np.log(total[:, 0]).mean() - z[rows, y].mean()
-        dz = e / total                   # softmax - one_hot, over the batch size
+        dz = e / total  # softmax - one_hot, over the batch size
         dz[rows, y] -= 1.0
         dz /= len(y)
         dh2 = (dz @ W3.T) * (h2 > 0)
@@ -84,8 +84,9 @@ class TensorStep:
     """The same step with tinygrad_edu: what a learner would write."""
 
     def __init__(self, X, y, weights):
-        self.model = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(),
-                                   nn.Linear(128, 10))
+        self.model = nn.Sequential(
+            nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10)
+        )
         for layer, (W, b) in zip([self.model[0], self.model[2], self.model[4]], weights):
             layer.weight.data[...] = W.T  # ours is (nout, nin), like PyTorch
             layer.bias.data[...] = b
@@ -105,10 +106,16 @@ class TorchStep:
 
     def __init__(self, X, y, weights):
         import torch
+
         torch.set_num_threads(1)
         self.torch = torch
-        self.model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128),
-                                         torch.nn.ReLU(), torch.nn.Linear(128, 10)).double()
+        self.model = torch.nn.Sequential(
+            torch.nn.Linear(64, 128),
+            torch.nn.ReLU(),
+            torch.nn.Linear(128, 128),
+            torch.nn.ReLU(),
+            torch.nn.Linear(128, 10),
+        ).double()
         with torch.no_grad():
             for layer, (W, b) in zip([self.model[0], self.model[2], self.model[4]], weights):
                 layer.weight.copy_(torch.from_numpy(W.T.copy()))
@@ -125,7 +132,9 @@ class TorchStep:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a few seconds; the numbers mean little")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
     parser.add_argument("--batch-sizes", default="32,256", help="comma-separated, from 32 and 256")
@@ -135,6 +144,7 @@ def main(argv=None) -> dict:
     if not args.no_torch:
         try:
             import torch  # noqa: F401
+
             engines["torch"] = TorchStep
         except ImportError:
             print("torch is not installed: comparing with hand-written numpy only")
@@ -149,12 +159,22 @@ def main(argv=None) -> dict:
             if worst > 1e-9:
                 raise SystemExit(f"{name}'s losses {ls} disagree with numpy's {reference}")
         result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)
-        timing.print_table(f"\nMLP 64-128-128-10 training step, batch {batch}, float64 "
-                           f"(losses agree to 1e-9 over {CHECK_STEPS} steps):", result, "numpy (by hand)")
+        timing.print_table(
+            f"\nMLP 64-128-128-10 training step, batch {batch}, float64 "
+            f"(losses agree to 1e-9 over {CHECK_STEPS} steps):",
+            result,
+            "numpy (by hand)",
+        )
         ratio = result["tinygrad_edu.Tensor"]["ratio"]
         target = f" (target: at most {TARGETS[batch]}x)" if batch in TARGETS else ""
-        print(f"  tinygrad_edu / numpy = {ratio:.2f}x{target}"
-              + (f"; tinygrad_edu / torch = {ratio / result['torch']['ratio']:.2f}x" if "torch" in result else ""))
+        print(
+            f"  tinygrad_edu / numpy = {ratio:.2f}x{target}"
+            + (
+                f"; tinygrad_edu / torch = {ratio / result['torch']['ratio']:.2f}x"
+                if "torch" in result
+                else ""
+            )
+        )
         results[batch] = result
     return results
 

@@ -5,6 +5,7 @@ halfway, the second engine looks slower. So every engine runs in the same proces
 (A B C, then B C A, then C A B, ...), and each round gives a ratio against a reference engine
 *measured in that same round*. The median of those ratios is what we report.
 """
+
 from __future__ import annotations
 
 import gc
@@ -27,8 +28,9 @@ def time_block(step: Callable[[], object], repeats: int) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def compare(steps: Dict[str, Callable[[], object]], reference: str, rounds: int = 7,
-            block_seconds: float = 0.1) -> Dict[str, Dict[str, float]]:
+def compare(
+    steps: Dict[str, Callable[[], object]], reference: str, rounds: int = 7, block_seconds: float = 0.1
+) -> Dict[str, Dict[str, float]]:
     """Median seconds per step and median paired ratio to ``reference``, for each engine.
 
     >>> r = compare({'a': lambda: sum(range(100)), 'b': lambda: sum(range(200))}, 'a', rounds=3)
@@ -42,7 +44,7 @@ def compare(steps: Dict[str, Callable[[], object]], reference: str, rounds: int 
         repeats[name] = max(1, int(block_seconds / max(once, 1e-9)))
     samples: Dict[str, List[float]] = {n: [] for n in names}
     for r in range(rounds):
-        order = names[r % len(names):] + names[:r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         for name in order:
             samples[name].append(time_block(steps[name], repeats[name]))
     result = {}

@@ -11,6 +11,7 @@ What it shows:
 Run:   python examples/02_activations.py [--quick] [--out out/]
 Writes: out/activations.png (needs matplotlib)
 """
+
 import argparse
 import random
 from pathlib import Path
@@ -57,14 +58,14 @@ def linearity(seed=0):
     """Collapse a 2-layer linear MLP into one matrix, and test superposition with and without tanh."""
     random.seed(seed)
     rng = np.random.default_rng(seed)
-    linear = nn.MLP(3, [4, 2], nonlin=False)            # x -> W1 x + b1 -> W2 (.) + b2
-    with_tanh = nn.MLP(3, [4, 2], activation="tanh")      # x -> tanh(W1 x + b1) -> W2 (.) + b2
+    linear = nn.MLP(3, [4, 2], nonlin=False)  # x -> W1 x + b1 -> W2 (.) + b2
+    with_tanh = nn.MLP(3, [4, 2], activation="tanh")  # x -> tanh(W1 x + b1) -> W2 (.) + b2
     for neuron in linear.layers[0].neurons + with_tanh.layers[0].neurons:
-        neuron.b.data = random.uniform(-1, 1)             # micrograd starts biases at 0; make them count
+        neuron.b.data = random.uniform(-1, 1)  # micrograd starts biases at 0; make them count
 
-    W1, b1 = layer_matrices(linear.layers[0])             # (4, 3), (4,)
-    W2, b2 = layer_matrices(linear.layers[1])             # (2, 4), (2,)
-    W, b = W2 @ W1, W2 @ b1 + b2                          # the single equivalent layer: (2, 3), (2,)
+    W1, b1 = layer_matrices(linear.layers[0])  # (4, 3), (4,)
+    W2, b2 = layer_matrices(linear.layers[1])  # (2, 4), (2,)
+    W, b = W2 @ W1, W2 @ b1 + b2  # the single equivalent layer: (2, 3), (2,)
     inputs = rng.normal(size=(20, 3))
     collapse_error = max(np.abs(run(linear, x) - (W @ x + b)).max() for x in inputs)
 
@@ -74,13 +75,17 @@ def linearity(seed=0):
         errors = [np.abs(g(a + c) - (g(a) + g(c))).max() for a, c in zip(inputs[:10], inputs[10:])]
         return max(errors)
 
-    return {"collapse_error": collapse_error, "single_matrix": W,
-            "superposition_error_linear": superposition_error(linear),
-            "superposition_error_tanh": superposition_error(with_tanh)}
+    return {
+        "collapse_error": collapse_error,
+        "single_matrix": W,
+        "superposition_error_linear": superposition_error(linear),
+        "superposition_error_tanh": superposition_error(with_tanh),
+    }
 
 
 def plot(zs, table, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -12,6 +12,7 @@ Every network is trained full-batch on the mean squared error with Adam.
 Run:   python examples/03_universal_approximation.py [--quick] [--out out/]
 Writes: out/universal_approximation.png (needs matplotlib): fits and loss curves
 """
+
 import argparse
 from pathlib import Path
 
@@ -44,11 +45,11 @@ def count_parameters(model):
 
 def fit(model, x, y, steps, lr=0.01):
     """Adam on the mean squared error, the step size decaying from lr to lr/10; returns the losses."""
-    inputs, targets = Tensor(x), Tensor(y)                  # (n, 1) each
+    inputs, targets = Tensor(x), Tensor(y)  # (n, 1) each
     optimizer = optim.Adam(model.parameters(), lr=lr)
     losses = []
     for step in range(steps):
-        optimizer.lr = lr * (1 - 0.9 * step / steps)       # smaller steps near the end: no spikes
+        optimizer.lr = lr * (1 - 0.9 * step / steps)  # smaller steps near the end: no spikes
         loss = nn.mse_loss(model(inputs), targets)
         optimizer.zero_grad()
         loss.backward()
@@ -64,6 +65,7 @@ def predict(model, x):
 
 def plot(x, y, results, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -76,8 +78,13 @@ def plot(x, y, results, path):
     for width, losses in results["width_losses"].items():
         axes[1].plot(losses, label=f"width {width}")
     for name, style in (("shallow", "--"), ("deep", "-")):
-        axes[1].plot(results[f"{name}_losses"], style, color="black", linewidth=1,
-                     label=f"{name} ({results[f'{name}_parameters']} params)")
+        axes[1].plot(
+            results[f"{name}_losses"],
+            style,
+            color="black",
+            linewidth=1,
+            label=f"{name} ({results[f'{name}_parameters']} params)",
+        )
     axes[1].set_yscale("log")
     axes[1].set_xlabel("step")
     axes[1].set_title("training loss (mean squared error)")
@@ -98,20 +105,22 @@ def plot(x, y, results, path):
 def main(out="out", quick=False):
     """Fit every network; print and return the final errors and the files written."""
     steps = 500 if quick else 3000
-    x = np.linspace(-1, 1, 200).reshape(-1, 1)   # (200, 1): one input feature per row
-    y = target(x)                                # (200, 1)
+    x = np.linspace(-1, 1, 200).reshape(-1, 1)  # (200, 1): one input feature per row
+    y = target(x)  # (200, 1)
     results = {"width_errors": {}, "width_fits": {}, "width_losses": {}}
     print(f"one hidden layer of tanh units, {steps} Adam steps:")
     for width in WIDTHS:
-        np.random.seed(0)                        # nn.Linear draws its weights from numpy
+        np.random.seed(0)  # nn.Linear draws its weights from numpy
         model = shallow_net(width)
         losses = fit(model, x, y, steps)
         fitted = predict(model, x)
         results["width_errors"][width] = float(np.mean((fitted - y) ** 2))
         results["width_fits"][width] = fitted
         results["width_losses"][width] = losses
-        print(f"  width {width:3d} ({count_parameters(model):4d} parameters): "
-              f"mean squared error {results['width_errors'][width]:.2e}")
+        print(
+            f"  width {width:3d} ({count_parameters(model):4d} parameters): "
+            f"mean squared error {results['width_errors'][width]:.2e}"
+        )
 
     print("same budget, shallow vs deep:")
     for name, make in (("shallow", lambda: shallow_net(197)), ("deep", deep_net)):
@@ -121,8 +130,10 @@ def main(out="out", quick=False):
         results[f"{name}_fit"] = predict(model, x)
         results[f"{name}_error"] = float(np.mean((results[f"{name}_fit"] - y) ** 2))
         results[f"{name}_parameters"] = count_parameters(model)
-        print(f"  {name:<7} {results[f'{name}_parameters']} parameters: "
-              f"mean squared error {results[f'{name}_error']:.2e}")
+        print(
+            f"  {name:<7} {results[f'{name}_parameters']} parameters: "
+            f"mean squared error {results[f'{name}_error']:.2e}"
+        )
 
     results["files"] = []
     try:

@@ -10,6 +10,7 @@ example 6, predicts the number itself and uses the squared error instead.)
 Run:   python examples/04_moons_classification.py [--quick] [--out out/]
 Writes: out/moons_classification.png (needs matplotlib): the decision boundary and the loss curve
 """
+
 import argparse
 import random
 from pathlib import Path
@@ -22,18 +23,18 @@ from tinygrad_edu.graph import gc_paused
 
 
 def loss_and_accuracy(model, X, y, alpha=1e-4):
-    scores = [model([float(a), float(b)]) for a, b in X]          # one Value per point
+    scores = [model([float(a), float(b)]) for a, b in X]  # one Value per point
     margins = [(1 - label * score).relu() for label, score in zip(y.tolist(), scores)]
-    data_loss = sum(margins) / len(margins)                        # max-margin (hinge) loss
-    l2 = alpha * sum(p * p for p in model.parameters())            # weight decay
+    data_loss = sum(margins) / len(margins)  # max-margin (hinge) loss
+    l2 = alpha * sum(p * p for p in model.parameters())  # weight decay
     correct = [(label > 0) == (score.data > 0) for label, score in zip(y.tolist(), scores)]
     return data_loss + l2, sum(correct) / len(correct)
 
 
 def train(n_points=100, steps=100, seed=1337):
-    random.seed(seed)                        # initial weights come from Python's random
+    random.seed(seed)  # initial weights come from Python's random
     X, y = make_moons(n_points, noise=0.1, seed=1)
-    model = nn.MLP(2, [16, 16, 1])           # ReLU hidden layers, linear output
+    model = nn.MLP(2, [16, 16, 1])  # ReLU hidden layers, linear output
     optimizer = optim.SGD(model.parameters(), lr=1.0)
     losses, accuracies = [], []
     # Our graphs have no reference cycles (reference counting frees them), so Python's cyclic
@@ -55,14 +56,16 @@ def train(n_points=100, steps=100, seed=1337):
 
 def plot(model, X, y, losses, path, resolution):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, resolution)
     ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
-    scores = np.array([model([float(a), float(b)]).data
-                       for a, b in zip(grid_x.ravel(), grid_y.ravel())]).reshape(grid_x.shape)
+    scores = np.array(
+        [model([float(a), float(b)]).data for a, b in zip(grid_x.ravel(), grid_y.ravel())]
+    ).reshape(grid_x.shape)
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
     left.contourf(grid_x, grid_y, scores, levels=[-1e9, 0, 1e9], colors=["#9ecae1", "#fdae6b"], alpha=0.8)
     left.contour(grid_x, grid_y, scores, levels=[-1, 1], colors="grey", linestyles="dashed", linewidths=0.8)
@@ -86,13 +89,21 @@ def main(out="out", quick=False):
     print(f"final: loss {loss:.4f}, training accuracy {accuracy:.1%} on {n_points} points")
     files = []
     try:
-        files.append(plot(model, X, y, losses, Path(out) / "moons_classification.png",
-                          resolution=20 if quick else 50))
+        files.append(
+            plot(model, X, y, losses, Path(out) / "moons_classification.png", resolution=20 if quick else 50)
+        )
         print(f"picture written to {files[-1]}")
     except ImportError:
         print("matplotlib is not installed: pip install matplotlib to get the picture")
-    return {"loss": loss, "accuracy": accuracy, "losses": losses, "model": model,
-            "X": X, "y": y, "files": files}
+    return {
+        "loss": loss,
+        "accuracy": accuracy,
+        "losses": losses,
+        "model": model,
+        "X": X,
+        "y": y,
+        "files": files,
+    }
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ It prints the test accuracy, draws waveforms, spectra and the confusion matrix, 
 Run:   python examples/05_audio_waveforms.py [--quick] [--out out/]
 Writes: out/audio_waveforms.png (needs matplotlib), out/audio_tones.wav
 """
+
 import argparse
 import wave
 from pathlib import Path
@@ -26,8 +27,8 @@ import numpy as np
 
 from tinygrad_edu import Tensor, nn, no_grad, optim
 
-SAMPLE_RATE = 8000            # samples per second: Nyquist frequency 4000 Hz
-FRAME = 512                   # samples per example (64 ms): rfft gives 257 frequency bins
+SAMPLE_RATE = 8000  # samples per second: Nyquist frequency 4000 Hz
+FRAME = 512  # samples per example (64 ms): rfft gives 257 frequency bins
 WAVEFORMS = ("sine", "square", "sawtooth", "triangle")
 
 
@@ -49,7 +50,7 @@ def fourier_series(waveform, f0, sample_rate=SAMPLE_RATE):
         amplitudes = 2 / (np.pi * k) * (-1.0) ** (k + 1)
     elif waveform == "triangle":
         k = k[k % 2 == 1]
-        amplitudes = 8 / (np.pi ** 2 * k ** 2) * (-1.0) ** ((k - 1) // 2)
+        amplitudes = 8 / (np.pi**2 * k**2) * (-1.0) ** ((k - 1) // 2)
     else:
         raise ValueError(f"unknown waveform {waveform!r}; choose from {WAVEFORMS}")
     assert sample_rate > 2 * k.max() * f0, "a harmonic at or above Nyquist would alias"
@@ -60,7 +61,7 @@ def synthesize(waveform, f0, loudness, n_samples, rng=None, sample_rate=SAMPLE_R
     """``n_samples`` of a tone by additive synthesis, starting at a random point of its cycle."""
     k, amplitudes = fourier_series(waveform, f0, sample_rate)
     start = 0.0 if rng is None else rng.uniform(0, 1 / f0)
-    t = start + np.arange(n_samples) / sample_rate                    # (n_samples,) seconds
+    t = start + np.arange(n_samples) / sample_rate  # (n_samples,) seconds
     partials = amplitudes[:, None] * np.sin(2 * np.pi * f0 * k[:, None] * t)  # (harmonics, n_samples)
     signal = loudness * partials.sum(axis=0)
     if rng is not None and noise:
@@ -78,19 +79,23 @@ def spectrum_features(signal):
 def make_dataset(n, rng):
     """``n`` random tones: features (n, 257), labels (n,) indexing WAVEFORMS, and the pitches."""
     labels = rng.integers(0, len(WAVEFORMS), n)
-    pitches = np.exp(rng.uniform(np.log(110), np.log(880), n))      # A2 to A5, log-uniform
+    pitches = np.exp(rng.uniform(np.log(110), np.log(880), n))  # A2 to A5, log-uniform
     loudness = rng.uniform(0.2, 1.0, n)
-    features = np.stack([spectrum_features(synthesize(WAVEFORMS[c], f0, a, FRAME, rng))
-                         for c, f0, a in zip(labels, pitches, loudness)])
+    features = np.stack(
+        [
+            spectrum_features(synthesize(WAVEFORMS[c], f0, a, FRAME, rng))
+            for c, f0, a in zip(labels, pitches, loudness)
+        ]
+    )
     return features, labels, pitches
 
 
 def train(features, labels, steps, rng, batch=64, lr=5e-3):
-    np.random.seed(0)                                   # nn.Linear's initial weights
+    np.random.seed(0)  # nn.Linear's initial weights
     model = nn.Sequential(nn.Linear(features.shape[1], 64), nn.ReLU(), nn.Linear(64, len(WAVEFORMS)))
     optimizer = optim.Adam(model.parameters(), lr=lr)
     for step in range(steps):
-        rows = rng.integers(0, len(labels), batch)      # a random mini-batch
+        rows = rng.integers(0, len(labels), batch)  # a random mini-batch
         loss = nn.cross_entropy(model(Tensor(features[rows])), labels[rows])
         optimizer.zero_grad()
         loss.backward()
@@ -122,6 +127,7 @@ def write_wav(path, signal, sample_rate=SAMPLE_RATE):
 
 def plot(counts, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -141,8 +147,9 @@ def plot(counts, path):
     axes[1].set_yticks([])
     axes[2].imshow(counts, cmap="Blues")
     for (i, j), n in np.ndenumerate(counts):
-        axes[2].text(j, i, str(n), ha="center", va="center",
-                     color="white" if n > counts.max() / 2 else "black")
+        axes[2].text(
+            j, i, str(n), ha="center", va="center", color="white" if n > counts.max() / 2 else "black"
+        )
     axes[2].set_xticks(range(len(WAVEFORMS)), WAVEFORMS, fontsize=8)
     axes[2].set_yticks(range(len(WAVEFORMS)), WAVEFORMS, fontsize=8)
     axes[2].set_xlabel("predicted")
@@ -164,7 +171,7 @@ def main(out="out", quick=False):
     print(f"{n_train} training tones, {len(test_y)} test tones, {train_x.shape[1]} spectrum features each")
     model = train(train_x, train_y, steps, rng)
     with no_grad():
-        predicted = model(Tensor(test_x)).numpy().argmax(axis=1)      # (n_test,)
+        predicted = model(Tensor(test_x)).numpy().argmax(axis=1)  # (n_test,)
     accuracy = float(np.mean(predicted == test_y))
     counts = confusion_matrix(test_y, predicted, len(WAVEFORMS))
     print(f"test accuracy: {accuracy:.1%}")
@@ -179,8 +186,14 @@ def main(out="out", quick=False):
     except ImportError:
         print("matplotlib is not installed: pip install matplotlib to get the picture")
     print("wrote " + ", ".join(str(f) for f in files))
-    return {"accuracy": accuracy, "confusion": counts, "predicted": predicted, "test_labels": test_y,
-            "test_pitches": test_pitches, "files": files}
+    return {
+        "accuracy": accuracy,
+        "confusion": counts,
+        "predicted": predicted,
+        "test_labels": test_y,
+        "test_pitches": test_pitches,
+        "files": files,
+    }
 
 
 if __name__ == "__main__":

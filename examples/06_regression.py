@@ -15,6 +15,7 @@ falling; the network has begun to fit the noise of its 600 guitars (overfitting)
 Run:   python examples/06_regression.py [--quick] [--out out/]
 Writes: out/regression.png (needs matplotlib): train/test loss curves and predicted vs true prices
 """
+
 import argparse
 from pathlib import Path
 
@@ -31,13 +32,13 @@ def guitar_prices(n, rng, noise=0.15):
     condition = rng.uniform(0, 1, n)
     tier = rng.integers(0, 3, n).astype(float)
     has_case = rng.integers(0, 2, n).astype(float)
-    price = 250 * 2.2 ** tier                   # better makers cost more...
-    price = price * (0.4 + condition)           # ...so does a guitar in good shape...
-    price = price * 0.5 ** (age / 28)           # ...it loses value with age...
+    price = 250 * 2.2**tier  # better makers cost more...
+    price = price * (0.4 + condition)  # ...so does a guitar in good shape...
+    price = price * 0.5 ** (age / 28)  # ...it loses value with age...
     vintage = (tier == 2) & (age > 30)
     price = price * np.where(vintage, 1 + (age - 30) / 15, 1.0)  # ...unless it is a vintage top model
     price = price + 120 * has_case
-    price = price * np.exp(rng.normal(0, noise, n))               # the market's mood
+    price = price * np.exp(rng.normal(0, noise, n))  # the market's mood
     return np.stack([age, condition, tier, has_case], axis=1), price
 
 
@@ -74,6 +75,7 @@ def train(model, x_train, y_train, x_test, y_test, steps, lr=0.01, batch=64, see
 
 def plot(results, path):
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -107,25 +109,35 @@ def main(out="out", quick=False):
     n_train, steps = (300, 400) if quick else (600, 1500)
     x_train_raw, price_train = guitar_prices(n_train, rng)
     x_test_raw, price_test = guitar_prices(300, rng)
-    scale_x = Standardizer(x_train_raw)                 # statistics of the training set only:
-    scale_y = Standardizer(price_train)                 # the test set stays unseen
-    x_train, x_test = scale_x(x_train_raw), scale_x(x_test_raw)               # (n, 4)
+    scale_x = Standardizer(x_train_raw)  # statistics of the training set only:
+    scale_y = Standardizer(price_train)  # the test set stays unseen
+    x_train, x_test = scale_x(x_train_raw), scale_x(x_test_raw)  # (n, 4)
     y_train, y_test = scale_y(price_train)[:, None], scale_y(price_test)[:, None]  # (n, 1)
 
     results = {"test_prices": price_test}
     np.random.seed(0)
-    models = {"mlp": nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1)),
-              "linear": nn.Linear(4, 1)}
+    models = {
+        "mlp": nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1)),
+        "linear": nn.Linear(4, 1),
+    }
     for name, model in models.items():
         train_curve, test_curve = train(model, x_train, y_train, x_test, y_test, steps)
         with no_grad():
-            predictions = scale_y.undo(model(Tensor(x_test)).numpy()[:, 0])   # back to euros
+            predictions = scale_y.undo(model(Tensor(x_test)).numpy()[:, 0])  # back to euros
         rmse = float(np.sqrt(np.mean((predictions - price_test) ** 2)))
-        results.update({f"{name}_train_curve": train_curve, f"{name}_test_curve": test_curve,
-                        f"{name}_test_predictions": predictions, f"{name}_test_rmse": rmse})
+        results.update(
+            {
+                f"{name}_train_curve": train_curve,
+                f"{name}_test_curve": test_curve,
+                f"{name}_test_predictions": predictions,
+                f"{name}_test_rmse": rmse,
+            }
+        )
         best = int(np.argmin(test_curve))
-        print(f"{name:>6}: final MSE train {train_curve[-1]:.3f}, test {test_curve[-1]:.3f} "
-              f"(lowest test {test_curve[best]:.3f} at step {best}); test RMSE {rmse:4.0f} EUR")
+        print(
+            f"{name:>6}: final MSE train {train_curve[-1]:.3f}, test {test_curve[-1]:.3f} "
+            f"(lowest test {test_curve[best]:.3f} at step {best}); test RMSE {rmse:4.0f} EUR"
+        )
     baseline = float(np.sqrt(np.mean((price_train.mean() - price_test) ** 2)))
     results["mean_baseline_rmse"] = baseline
     print(f"always predicting the average training price: test RMSE {baseline:4.0f} EUR")

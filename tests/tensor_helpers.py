@@ -3,6 +3,7 @@
 Every op is checked two ways: against numeric central differences (the project's
 ``gradcheck``), and against PyTorch in float64 (skipped when torch is not installed).
 """
+
 from typing import Callable, List, Optional, Sequence
 
 import numpy as np
@@ -15,9 +16,10 @@ from tinygrad_edu import Tensor, gradcheck
 # shapes with up to 3 axes of size 1..4 (0-d scalars included), and broadcastable pairs
 shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
 nonscalar_shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
-broadcast_pairs = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
-                                                    min_side=1, max_side=4)
-seeds = st.integers(0, 2 ** 32 - 1)
+broadcast_pairs = hnp.mutually_broadcastable_shapes(
+    num_shapes=2, min_dims=0, max_dims=3, min_side=1, max_side=4
+)
+seeds = st.integers(0, 2**32 - 1)
 
 
 def random_array(rng: np.random.Generator, shape: Sequence[int], domain: str = "any") -> np.ndarray:
@@ -49,8 +51,13 @@ def require_torch():
     return pytest.importorskip("torch")
 
 
-def check_op(fn: Callable[..., Tensor], torch_fn: Optional[Callable], arrays: List[np.ndarray],
-             rng: np.random.Generator, numeric: bool = True) -> None:
+def check_op(
+    fn: Callable[..., Tensor],
+    torch_fn: Optional[Callable],
+    arrays: List[np.ndarray],
+    rng: np.random.Generator,
+    numeric: bool = True,
+) -> None:
     """Check ``fn``'s values and gradients on ``arrays``.
 
     Gradients are taken of L = sum(out * W) for a random W, i.e. backward(W): every entry of

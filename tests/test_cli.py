@@ -3,6 +3,7 @@
 The oracle for gradients is independent of the engine: each expression is written a second
 time as a plain Python function using `math`, and its slopes are central differences.
 """
+
 import io
 import math
 import os
@@ -32,8 +33,13 @@ def run_module(*argv, env=None):
     """`python -m tinygrad_edu ...` in a fresh interpreter."""
     environment = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     environment.update(env or {})
-    return subprocess.run([sys.executable, "-m", "tinygrad_edu", *argv], capture_output=True,
-                          text=True, env=environment, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tinygrad_edu", *argv],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
 
 
 def printed_table(stdout):
@@ -41,7 +47,7 @@ def printed_table(stdout):
     lines = stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("variable"))
     table = {}
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         match = re.fullmatch(r"(\w+)\s+(\S+)\s+(\S+)", line)
         if not match:
             break
@@ -53,7 +59,7 @@ def printed_output(stdout):
     """The value of f, printed on the second line (the first shows the expression)."""
     second = stdout.splitlines()[1]
     assert second.startswith("f = ")
-    return float(second[len("f = "):])
+    return float(second[len("f = ") :])
 
 
 def central_differences(f, point, h=1e-6):
@@ -72,24 +78,34 @@ def sigmoid(z):
 
 # (expression, the same function in plain Python, a point)
 CASES = [
-    ("tanh(w1*x1 + w2*x2 + b)",
-     lambda v: math.tanh(v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"]),
-     {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.88}),
-    ("sigmoid(a*b - c/d) + exp(-a) * log(c)",
-     lambda v: sigmoid(v["a"] * v["b"] - v["c"] / v["d"]) + math.exp(-v["a"]) * math.log(v["c"]),
-     {"a": 0.7, "b": -1.3, "c": 2.5, "d": 1.7}),
-    ("relu(x*y + 1) ** 2 + leaky_relu(x - 3, 0.1) * y",
-     lambda v: max(0.0, v["x"] * v["y"] + 1) ** 2 + (v["x"] - 3 if v["x"] > 3 else 0.1 * (v["x"] - 3)) * v["y"],
-     {"x": 1.2, "y": 0.8}),
-    ("x * x * x - 2 / x + -(+x) ** 3",  # one variable used many times: gradients accumulate
-     lambda v: v["x"] ** 3 - 2 / v["x"] - v["x"] ** 3,
-     {"x": 1.5}),
-    ("leaky_relu(u) + u ** v",  # default slope 0.01, and a variable exponent
-     lambda v: (v["u"] if v["u"] > 0 else 0.01 * v["u"]) + v["u"] ** v["v"],
-     {"u": 1.3, "v": 2.2}),
-    ("leaky_relu(-u, 0.2) * 3",
-     lambda v: 0.2 * -v["u"] * 3,
-     {"u": 0.9}),
+    (
+        "tanh(w1*x1 + w2*x2 + b)",
+        lambda v: math.tanh(v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"]),
+        {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.88},
+    ),
+    (
+        "sigmoid(a*b - c/d) + exp(-a) * log(c)",
+        lambda v: sigmoid(v["a"] * v["b"] - v["c"] / v["d"]) + math.exp(-v["a"]) * math.log(v["c"]),
+        {"a": 0.7, "b": -1.3, "c": 2.5, "d": 1.7},
+    ),
+    (
+        "relu(x*y + 1) ** 2 + leaky_relu(x - 3, 0.1) * y",
+        lambda v: (
+            max(0.0, v["x"] * v["y"] + 1) ** 2 + (v["x"] - 3 if v["x"] > 3 else 0.1 * (v["x"] - 3)) * v["y"]
+        ),
+        {"x": 1.2, "y": 0.8},
+    ),
+    (
+        "x * x * x - 2 / x + -(+x) ** 3",  # one variable used many times: gradients accumulate
+        lambda v: v["x"] ** 3 - 2 / v["x"] - v["x"] ** 3,
+        {"x": 1.5},
+    ),
+    (
+        "leaky_relu(u) + u ** v",  # default slope 0.01, and a variable exponent
+        lambda v: (v["u"] if v["u"] > 0 else 0.01 * v["u"]) + v["u"] ** v["v"],
+        {"u": 1.3, "v": 2.2},
+    ),
+    ("leaky_relu(-u, 0.2) * 3", lambda v: 0.2 * -v["u"] * 3, {"u": 0.9}),
 ]
 
 
@@ -120,16 +136,23 @@ def test_console_entry_via_python_dash_m():
     assert printed_table(result.stdout) == {"w": (-3.0, 2.0), "x": (2.0, -3.0), "b": (1.0, 1.0)}
 
 
-@pytest.mark.skipif(shutil.which("tinygrad-edu") is None,
-                    reason="the package is not pip-installed, so there is no console script")
+@pytest.mark.skipif(
+    shutil.which("tinygrad-edu") is None,
+    reason="the package is not pip-installed, so there is no console script",
+)
 def test_installed_console_script_does_the_same():
-    result = subprocess.run(["tinygrad-edu", "draw", "w*x + b", "--set", "w=-3", "x=2", "b=1"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["tinygrad-edu", "draw", "w*x + b", "--set", "w=-3", "x=2", "b=1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert printed_table(result.stdout) == {"w": (-3.0, 2.0), "x": (2.0, -3.0), "b": (1.0, 1.0)}
 
 
 # ***** rejected input: status 2, one line on stderr, no traceback, pointing at the problem *****
+
 
 def col(expression, piece):
     """The 1-based column where `piece` starts in `expression`."""
@@ -143,7 +166,10 @@ REJECTED = [
     (["1 + (lambda: 0)()"], ["lambda", col("1 + (lambda: 0)()", "lambda")]),
     (["x", "--set"], ["--set", "expected at least one"]),
     (["__import__('os').system('true')"], ["__import__"]),
-    (["exp(x) + __import__('os')", "--set", "x=1"], ["__import__", col("exp(x) + __import__('os')", "__import__")]),
+    (
+        ["exp(x) + __import__('os')", "--set", "x=1"],
+        ["__import__", col("exp(x) + __import__('os')", "__import__")],
+    ),
     (["x < 1", "--set", "x=1"], ["comparison", "column 1"]),
     (["tanh(x=1)"], ["keyword", col("tanh(x=1)", "x=1")]),
     (["x * sin(x)", "--set", "x=1"], ["unknown function", "'sin'", col("x * sin(x)", "sin")]),
@@ -156,16 +182,16 @@ REJECTED = [
     (["x if x else 1", "--set", "x=1"], ["else"]),
     (["tanh(x, 2)", "--set", "x=1"], ["tanh", "one argument"]),
     (["exp + 1"], ["'exp'", "function"]),
-    (["w*x + b", "--set", "w=1", "x=2"], ["b", "--set b="]),          # unknown name: no value
-    (["w*x + b", "--set", "w=1", "x"], ["'x'", "="]),                  # --set without '='
-    (["w*x", "--set", "w=1", "x=two"], ["'two'", "not a number"]),     # --set not a number
+    (["w*x + b", "--set", "w=1", "x=2"], ["b", "--set b="]),  # unknown name: no value
+    (["w*x + b", "--set", "w=1", "x"], ["'x'", "="]),  # --set without '='
+    (["w*x", "--set", "w=1", "x=two"], ["'two'", "not a number"]),  # --set not a number
     (["w*x", "--set", "w=1", "=3", "x=1"], ["not a variable name"]),
     (["x +* 2", "--set", "x=1"], ["syntax", "column 4"]),
     (["(x + 1", "--set", "x=1"], ["syntax", "never closed"]),
     ([""], ["empty"]),
-    (["(" * 300 + "x" + ")" * 300, "--set", "x=1"], ["nested"]),        # the parser refuses
-    (["x" + "+x" * 30000, "--set", "x=1"], ["nested too deeply"]),    # RecursionError in ast
-    (["-" * 100000 + "x", "--set", "x=1"], ["nested too deeply"]),    # MemoryError in ast
+    (["(" * 300 + "x" + ")" * 300, "--set", "x=1"], ["nested"]),  # the parser refuses
+    (["x" + "+x" * 30000, "--set", "x=1"], ["nested too deeply"]),  # RecursionError in ast
+    (["-" * 100000 + "x", "--set", "x=1"], ["nested too deeply"]),  # MemoryError in ast
     (["x", "--set", "x=1", "-o", "graph.jpg"], ["graph.jpg", ".svg"]),
     (["leaky_relu(x, y)", "--set", "x=1", "y=2"], ["slope", col("leaky_relu(x, y)", "y)")]),
 ]
@@ -199,12 +225,15 @@ def test_command_line_mistakes_are_one_line_with_status_2():
         assert err.startswith("tinygrad-edu") and words in err, err
 
 
-@pytest.mark.parametrize("argv", [
-    ["-x**2 + 1", "--set", "x=3"],
-    ["--set", "x=3", "-o", "g.dot", "-x**2 + 1"],
-    ["--set", "x=3", "--", "-x**2 + 1"],
-    ["-x**2 + 1", "--set=x=3"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-x**2 + 1", "--set", "x=3"],
+        ["--set", "x=3", "-o", "g.dot", "-x**2 + 1"],
+        ["--set", "x=3", "--", "-x**2 + 1"],
+        ["-x**2 + 1", "--set=x=3"],
+    ],
+)
 def test_an_expression_may_start_with_a_minus(argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     status, out, err = run_main("draw", *argv)
@@ -230,12 +259,23 @@ def test_an_unwritable_output_is_one_line_with_status_1(tmp_path):
 
 # ***** output files *****
 
+
 @pytest.mark.skipif(not HAVE_DOT, reason="Graphviz's dot program is not installed")
 @pytest.mark.parametrize("suffix", [".svg", ".png", ".pdf"])
 def test_rendered_graph_files_are_real(tmp_path, suffix):
     target = tmp_path / "sub" / f"neuron{suffix}"
-    status, out, _ = run_main("draw", "tanh(w1*x1 + w2*x2 + b)", "--set", "x1=2", "x2=0",
-                              "w1=-3", "w2=1", "b=6.88", "-o", str(target))
+    status, out, _ = run_main(
+        "draw",
+        "tanh(w1*x1 + w2*x2 + b)",
+        "--set",
+        "x1=2",
+        "x2=0",
+        "w1=-3",
+        "w2=1",
+        "b=6.88",
+        "-o",
+        str(target),
+    )
     assert status == 0 and str(target) in out
     data = target.read_bytes()
     if suffix == ".svg":
@@ -273,6 +313,7 @@ def test_without_dot_the_graph_falls_back_to_dot_text_with_a_hint(tmp_path):
 
 
 # ***** demo *****
+
 
 def test_demo_quick_in_a_fresh_process(tmp_path):
     result = run_module("demo", "--quick", "--out", str(tmp_path / "pictures"))

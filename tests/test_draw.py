@@ -1,11 +1,13 @@
 """draw_dot: structure read back from the DOT text, valid DOT for any label, real renders."""
+
 import json
 import re
 import shutil
 import subprocess
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygrad_edu import Value, draw_dot
 from tinygrad_edu.graph import topological_order
@@ -79,9 +81,17 @@ def test_rankdir_is_honoured_and_checked():
         draw_dot(1.5)
 
 
-@pytest.mark.parametrize("make,text", [(lambda x: x ** 2, "**2"), (lambda x: x * 0.5, "* 0.5"),
-                                       (lambda x: x - 1, "- 1"), (lambda x: 2 + x, "+ 2"),
-                                       (lambda x: x / 4, "/ 4"), (lambda x: x.leaky_relu(0.2), "leaky_relu(0.2)")])
+@pytest.mark.parametrize(
+    "make,text",
+    [
+        (lambda x: x**2, "**2"),
+        (lambda x: x * 0.5, "* 0.5"),
+        (lambda x: x - 1, "- 1"),
+        (lambda x: 2 + x, "+ 2"),
+        (lambda x: x / 4, "/ 4"),
+        (lambda x: x.leaky_relu(0.2), "leaky_relu(0.2)"),
+    ],
+)
 def test_constant_ops_show_their_constant(make, text):
     x = Value(3.0, label="x")
     y = make(x)
@@ -100,9 +110,11 @@ def test_deep_graph_draws_without_recursion():
     assert [op_text(label) for label in nodes.values()].count("* 1.0001") == 3000
 
 
-odd_text = (st.text(alphabet=st.sampled_from(list('ab"{}<>|\\\n\t\r\x00&;[]=\'# -')), max_size=12)
-            | st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=6)
-            | st.text(max_size=8))
+odd_text = (
+    st.text(alphabet=st.sampled_from(list("ab\"{}<>|\\\n\t\r\x00&;[]='# -")), max_size=12)
+    | st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=6)
+    | st.text(max_size=8)
+)
 
 
 @needs_dot
@@ -113,8 +125,9 @@ def test_any_label_gives_valid_dot(labels):
     c = (a * b).tanh()
     c.label = labels[2]
     c.backward()
-    result = subprocess.run(["dot", "-Tjson"], input=draw_dot(c).source, capture_output=True,
-                            text=True, timeout=30)
+    result = subprocess.run(
+        ["dot", "-Tjson"], input=draw_dot(c).source, capture_output=True, text=True, timeout=30
+    )
     assert result.returncode == 0, result.stderr
     graph = json.loads(result.stdout)
     # dot read back the same graph: 4 values (a, b, a*b, tanh) + 2 ops, 5 edges

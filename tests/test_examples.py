@@ -7,6 +7,7 @@ result is pickled back for the assertions. The oracles are written here, not tak
 examples: derivatives from their formulas, errors recomputed from the returned predictions,
 spectral peaks from an FFT.
 """
+
 import math
 import os
 import pickle
@@ -45,7 +46,11 @@ def run_example(name, tmp_path, extra=""):
     result_file = tmp_path / "results.pickle"
     completed = subprocess.run(
         [sys.executable, "-c", RUNNER, str(EXAMPLES / name), str(tmp_path / "out"), str(result_file), extra],
-        capture_output=True, text=True, env=environment(), timeout=300)
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=300,
+    )
     assert completed.returncode == 0, completed.stderr
     with open(result_file, "rb") as file:
         return pickle.load(file), completed.stdout
@@ -66,8 +71,13 @@ def test_examples_folder_has_the_six_lecture_examples():
 
 @pytest.mark.parametrize("name", ["01_neuron_equation.py", "02_activations.py"])
 def test_examples_run_as_scripts_with_out(name, tmp_path):
-    completed = subprocess.run([sys.executable, str(EXAMPLES / name), "--quick", "--out", str(tmp_path / "pics")],
-                               capture_output=True, text=True, env=environment(), timeout=120)
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), "--quick", "--out", str(tmp_path / "pics")],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stderr
     assert any((tmp_path / "pics").iterdir())
 
@@ -106,10 +116,10 @@ def test_02_activations(tmp_path):
     for name, (values, slopes) in formulas.items():
         np.testing.assert_allclose(results["curves"][name][0], values, atol=1e-12, err_msg=name)
         np.testing.assert_allclose(results["curves"][name][1], slopes, atol=1e-12, err_msg=name)
-    assert results["collapse_error"] < 1e-12              # two linear layers == one matrix
+    assert results["collapse_error"] < 1e-12  # two linear layers == one matrix
     assert results["single_matrix"].shape == (2, 3)
     assert results["superposition_error_linear"] < 1e-12  # linear: superposition holds
-    assert results["superposition_error_tanh"] > 1e-2     # tanh in between: it does not
+    assert results["superposition_error_tanh"] > 1e-2  # tanh in between: it does not
     assert_png(results["files"][0])
 
 
@@ -120,7 +130,7 @@ def test_03_universal_approximation(tmp_path):
     errors = {w: float(np.mean((fit - y) ** 2)) for w, fit in results["width_fits"].items()}
     assert errors == pytest.approx(results["width_errors"])
     assert sorted(errors) == [1, 2, 4, 8, 32]
-    assert errors[32] < 0.05 and errors[32] < errors[1] / 5   # wider fits much better
+    assert errors[32] < 0.05 and errors[32] < errors[1] / 5  # wider fits much better
     # equal budgets: 1 -> 197 -> 1 has 197 + 197 + 197 + 1 parameters; 1 -> 16 -> 16 -> 16 -> 1 has
     # (16 + 16) + 2 * (16 * 16 + 16) + (16 + 1)
     assert results["shallow_parameters"] == 3 * 197 + 1 == 592
@@ -146,6 +156,7 @@ def test_04_moons_classification(tmp_path):
 
 def load_audio_example():
     import runpy
+
     return runpy.run_path(str(EXAMPLES / "05_audio_waveforms.py"))
 
 
@@ -158,13 +169,20 @@ def spectral_peaks(signal, sample_rate, threshold=1e-3):
     return frequencies[big & local_max]
 
 
-@pytest.mark.parametrize("waveform, f0, step", [("square", 440.0, 2), ("triangle", 300.0, 2),
-                                                  ("sawtooth", 1000.0, 1), ("sawtooth", 130.0, 1),
-                                                  ("sine", 880.0, 1)])
+@pytest.mark.parametrize(
+    "waveform, f0, step",
+    [
+        ("square", 440.0, 2),
+        ("triangle", 300.0, 2),
+        ("sawtooth", 1000.0, 1),
+        ("sawtooth", 130.0, 1),
+        ("sine", 880.0, 1),
+    ],
+)
 def test_05_synthesis_keeps_every_harmonic_below_nyquist_and_none_above(waveform, f0, step):
     example = load_audio_example()
     rate = example["SAMPLE_RATE"]
-    signal = example["synthesize"](waveform, f0, 1.0, rate)   # one second: 1 Hz per FFT bin
+    signal = example["synthesize"](waveform, f0, 1.0, rate)  # one second: 1 Hz per FFT bin
     expected = [k * f0 for k in range(1, 1000, step) if k * f0 < rate / 2]
     if waveform == "sine":
         expected = [f0]
@@ -174,15 +192,17 @@ def test_05_synthesis_keeps_every_harmonic_below_nyquist_and_none_above(waveform
 
 def test_05_synthesis_has_the_right_shape():
     example = load_audio_example()
-    rate, f0 = 8000, 100.0                        # 39 harmonics below Nyquist: close to ideal
+    rate, f0 = 8000, 100.0  # 39 harmonics below Nyquist: close to ideal
     t = np.arange(rate // 10) / rate
-    phase = (f0 * t) % 1.0                        # position in the cycle, 0..1
-    ideal = {"square": np.where(phase < 0.5, 1.0, -1.0),
-             "sawtooth": 2 * ((phase + 0.5) % 1.0) - 1,
-             "triangle": 4 * np.abs(((phase - 0.25) % 1.0) - 0.5) - 1}
+    phase = (f0 * t) % 1.0  # position in the cycle, 0..1
+    ideal = {
+        "square": np.where(phase < 0.5, 1.0, -1.0),
+        "sawtooth": 2 * ((phase + 0.5) % 1.0) - 1,
+        "triangle": 4 * np.abs(((phase - 0.25) % 1.0) - 0.5) - 1,
+    }
     for name, target in ideal.items():
         signal = example["synthesize"](name, f0, 1.0, len(t))
-        assert np.median(np.abs(signal - target)) < 0.05, name   # the median ignores Gibbs ringing
+        assert np.median(np.abs(signal - target)) < 0.05, name  # the median ignores Gibbs ringing
 
 
 def test_05_audio_classification(tmp_path):
@@ -207,12 +227,14 @@ def test_05_audio_classification(tmp_path):
 def test_06_regression(tmp_path):
     results, _ = run_example("06_regression.py", tmp_path)
     true = results["test_prices"]
-    rmse = {name: float(np.sqrt(np.mean((results[f"{name}_test_predictions"] - true) ** 2)))
-            for name in ("mlp", "linear")}
+    rmse = {
+        name: float(np.sqrt(np.mean((results[f"{name}_test_predictions"] - true) ** 2)))
+        for name in ("mlp", "linear")
+    }
     assert rmse["mlp"] == pytest.approx(results["mlp_test_rmse"])
     mean_only = float(np.sqrt(np.mean((true - true.mean()) ** 2)))  # the best constant guess, even
-    assert rmse["mlp"] < 0.5 * mean_only                            # knowing the test set's mean
-    assert rmse["mlp"] < rmse["linear"]                             # the non-linearity pays off
+    assert rmse["mlp"] < 0.5 * mean_only  # knowing the test set's mean
+    assert rmse["mlp"] < rmse["linear"]  # the non-linearity pays off
     for curve in ("mlp_train_curve", "mlp_test_curve"):
         assert len(results[curve]) == 400 and results[curve][-1] < results[curve][0] / 3
     assert_png(results["files"][0])

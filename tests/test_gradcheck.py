@@ -1,4 +1,5 @@
 """gradcheck returns True for correct gradients and names every wrong one with both numbers."""
+
 import re
 
 import pytest
@@ -15,6 +16,7 @@ def test_wrong_rule_is_reported_with_both_numbers(monkeypatch):
     def wrong_mul_backward(out):  # d(a*b)/da should be b: this gives 2b, and nothing to b
         a, b = out._prev
         a.grad += 2 * b.data * out.grad
+
     monkeypatch.setitem(value_module.BACKWARD_RULES, "*", wrong_mul_backward)
     a, b, c = Value(1.5, label="a"), Value(-2.0, label="b"), Value(0.5, label="c")
     with pytest.raises(GradcheckError) as info:

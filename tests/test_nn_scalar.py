@@ -1,4 +1,5 @@
 """Scalar nn: micrograd layout and defaults, the activation keyword, save/load, training."""
+
 import random
 
 import numpy as np
@@ -62,8 +63,9 @@ def test_mlp_matches_torch(torch):
     out = model(x)
     loss = out[0] * out[0] + out[1]
     loss.backward()
-    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4),
-                                 torch.nn.Tanh(), torch.nn.Linear(4, 2)).double()
+    tmodel = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)
+    ).double()
     with torch.no_grad():
         for layer, tlayer in zip(model.layers, [tmodel[0], tmodel[2], tmodel[4]]):
             tlayer.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons]))
@@ -120,7 +122,7 @@ def test_two_moons_reaches_95_percent():
     model = nn.MLP(2, [16, 16, 1])
     opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     inputs = [[Value(a), Value(b)] for a, b in X.tolist()]
-    for step in range(60):
+    for _step in range(60):
         scores = [model(x) for x in inputs]
         # SVM max-margin loss + L2, as in micrograd's demo
         data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)) * (1.0 / len(y))

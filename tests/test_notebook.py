@@ -4,6 +4,7 @@ The notebook is stored without outputs; here it is executed with nbclient on the
 kernel from ipykernel. Any cell that raises (including the notebook's own asserts) fails the
 test with the cell's traceback.
 """
+
 import os
 import shutil
 from pathlib import Path
@@ -38,14 +39,15 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(paths))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
 
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "dy/dw1 =  1.0000" in text and "dy/dx1 = -1.5000" in text   # the lecture's numbers
+    assert "dy/dw1 =  1.0000" in text and "dy/dx1 = -1.5000" in text  # the lecture's numbers
     final = [line for line in text.splitlines() if line.startswith("after training")]
     assert len(final) == 1
     accuracy = int(final[0].rsplit(" ", 1)[1].rstrip("%"))

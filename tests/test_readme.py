@@ -1,4 +1,5 @@
 """The README's code runs as written, and its two commands are the first thing in it."""
+
 import re
 import shutil
 from pathlib import Path
@@ -13,8 +14,10 @@ BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, flags=re.S)
 def test_readme_opens_with_the_two_commands():
     first_block = re.search(r"```bash\n(.*?)```", TEXT, flags=re.S).group(1)
     commands = [line.split("#")[0].strip() for line in first_block.strip().splitlines()]
-    assert commands == ['pip install -e ".[examples]" && tinygrad-edu demo',
-                        'pip install -e ".[dev]" && pytest']
+    assert commands == [
+        'pip install -e ".[examples]" && tinygrad-edu demo',
+        'pip install -e ".[dev]" && pytest',
+    ]
     assert TEXT.index("```bash") < TEXT.index("\n\n", TEXT.index("# tinygrad_edu") + 1) + 3
 
 

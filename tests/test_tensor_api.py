@@ -1,18 +1,21 @@
 """Tensor construction, dtypes, errors, no_grad, backward() semantics and graph shapes."""
+
 import sys
 import warnings
 
 import numpy as np
 import pytest
-
 from tensor_helpers import check_op, require_torch
-from tinygrad_edu import Tensor, no_grad
 
+from tinygrad_edu import Tensor, no_grad
 
 # ***** construction and dtypes *****
 
-@pytest.mark.parametrize("data", [1, 2.5, [1, 2], [[1.0, 2.0]], np.arange(3), np.float16(1.5),
-                                  np.arange(4, dtype=np.int8), np.uint32(7)])
+
+@pytest.mark.parametrize(
+    "data",
+    [1, 2.5, [1, 2], [[1.0, 2.0]], np.arange(3), np.float16(1.5), np.arange(4, dtype=np.int8), np.uint32(7)],
+)
 def test_numbers_become_float64(data):
     t = Tensor(data)
     assert t.data.dtype == np.float64
@@ -45,10 +48,20 @@ def test_data_is_copied_from_the_callers_array():
     assert raw.tolist() == [0.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize("data,name", [("1.5", "str"), (None, "NoneType"), ({"a": 1}, "dict"),
-                                       (True, "bool"), (np.array([True]), "bool"),
-                                       (np.array([object()]), "object"), ([1, "a"], "str"),
-                                       (1 + 2j, "complex"), (object(), "object")])
+@pytest.mark.parametrize(
+    "data,name",
+    [
+        ("1.5", "str"),
+        (None, "NoneType"),
+        ({"a": 1}, "dict"),
+        (True, "bool"),
+        (np.array([True]), "bool"),
+        (np.array([object()]), "object"),
+        ([1, "a"], "str"),
+        (1 + 2j, "complex"),
+        (object(), "object"),
+    ],
+)
 def test_bad_data_raises_type_error_naming_the_type(data, name):
     with pytest.raises(TypeError, match=name):
         Tensor(data)
@@ -75,10 +88,11 @@ def test_properties_and_conversions():
 
 # ***** operand types and shape errors *****
 
+
 @pytest.mark.parametrize("other", ["2", None, [1.0], True, object()])
 @pytest.mark.parametrize("op", ["+", "-", "*", "/", "**", "@"])
 def test_wrong_operand_types_raise_type_error(op, other):
-    t = Tensor([1.0, 2.0])
+    t = Tensor([1.0, 2.0])  # noqa: F841 (used by eval)
     with pytest.raises(TypeError):
         eval(f"t {op} other")
     with pytest.raises(TypeError):
@@ -87,15 +101,17 @@ def test_wrong_operand_types_raise_type_error(op, other):
 
 @pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
 def test_broadcast_mismatch_names_both_shapes(op):
-    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones((5, 7)))
+    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones((5, 7)))  # noqa: F841 (used by eval)
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(5, 7\)"):
         eval(f"a {op} b")
     with pytest.raises(ValueError, match=r"\(5, 7\).*\(2, 3\)"):
         eval(f"b {op} a")
 
 
-@pytest.mark.parametrize("a_shape,b_shape", [((2, 3), (5, 7)), ((4, 2, 3), (2, 2)), ((3,), (4,)),
-                                             ((), (3,)), ((2, 2, 3), (3, 3, 1))])
+@pytest.mark.parametrize(
+    "a_shape,b_shape",
+    [((2, 3), (5, 7)), ((4, 2, 3), (2, 2)), ((3,), (4,)), ((), (3,)), ((2, 2, 3), (3, 3, 1))],
+)
 def test_matmul_mismatch_names_both_shapes(a_shape, b_shape):
     a, b = Tensor(np.ones(a_shape)), Tensor(np.ones(b_shape))
     with pytest.raises(ValueError) as info:
@@ -140,7 +156,7 @@ def test_ieee_inf_and_nan_propagate_quietly_in_functions():
     x = Tensor([0.0, -1.0, np.nan, 1000.0, np.inf], requires_grad=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # log(0), sqrt(-1), e**1000, 1/0: no warning, no error
-        terms = [x.log(), x.sqrt(), x.exp(), 1 / x, x ** -1.0, x.sigmoid(), x.tanh(), x.relu()]
+        terms = [x.log(), x.sqrt(), x.exp(), 1 / x, x**-1.0, x.sigmoid(), x.tanh(), x.relu()]
         for t in terms:
             t.backward(np.ones(5))
     log, sqrt, exp, inv, inv2, sig, tanh, relu = (t.data for t in terms)
@@ -151,6 +167,7 @@ def test_ieee_inf_and_nan_propagate_quietly_in_functions():
 
 
 # ***** backward() semantics *****
+
 
 def test_backward_on_a_non_scalar_without_grad_says_so():
     x = Tensor(np.ones((2, 2)), requires_grad=True)
@@ -186,7 +203,7 @@ def test_leaf_grads_accumulate_and_intermediate_grads_are_per_pass():
     loss.backward()
     loss.backward()
     np.testing.assert_array_equal(x.grad, 2 * (18 * np.array([1.0, 2.0])))  # d/dx (3x)^2 = 18x, twice
-    np.testing.assert_array_equal(h.grad, 2 * 3 * np.array([1.0, 2.0]))    # this pass only
+    np.testing.assert_array_equal(h.grad, 2 * 3 * np.array([1.0, 2.0]))  # this pass only
 
 
 def test_only_tensors_that_require_grad_get_one():
@@ -216,6 +233,7 @@ def test_no_grad_records_nothing_and_restores_state():
     @no_grad()
     def evaluate(t):
         return t * 3
+
     assert not evaluate(w).requires_grad and (w * 3).requires_grad
 
 
@@ -237,14 +255,20 @@ def test_diamond_graph_gradients_add_up():
         b = a.tanh()
         c, d = b * 2, b.exp()
         return (c * d + b).sum()
+
     check_op(diamond, diamond, [a0], rng)
 
 
-@pytest.mark.parametrize("expr,derivative", [(lambda x: x * x, lambda x: 2 * x),
-                                             (lambda x: x + x, lambda x: 2 + 0 * x),
-                                             (lambda x: x - x, lambda x: 0 * x),
-                                             (lambda x: x / x, lambda x: 0 * x),
-                                             (lambda x: x @ x, lambda x: 2 * x)])
+@pytest.mark.parametrize(
+    "expr,derivative",
+    [
+        (lambda x: x * x, lambda x: 2 * x),
+        (lambda x: x + x, lambda x: 2 + 0 * x),
+        (lambda x: x - x, lambda x: 0 * x),
+        (lambda x: x / x, lambda x: 0 * x),
+        (lambda x: x @ x, lambda x: 2 * x),
+    ],
+)
 def test_same_tensor_used_twice(expr, derivative):
     x0 = np.array([1.5, -2.0, 0.5])
     x = Tensor(x0, requires_grad=True)
@@ -256,13 +280,13 @@ def test_same_tensor_used_twice(expr, derivative):
 def test_no_two_tensors_share_a_grad_array():
     a = Tensor(np.ones((2, 3)), requires_grad=True)
     b = Tensor(np.ones((2, 3)), requires_grad=True)
-    s = a + b           # add passes its gradient through unchanged ...
+    s = a + b  # add passes its gradient through unchanged ...
     r = s.reshape(3, 2)  # ... and so does reshape
     t = r.T
     t.backward(np.arange(6.0).reshape(2, 3))
     grads = [a.grad, b.grad, s.grad, r.grad, t.grad]
     for i, g in enumerate(grads):
-        for h in grads[i + 1:]:
+        for h in grads[i + 1 :]:
             assert not np.shares_memory(g, h)
     a.grad *= 0  # changing one tensor's grad in place leaves every other one alone
     assert b.grad.sum() == 15.0 and s.grad.sum() == 15.0

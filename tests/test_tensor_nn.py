@@ -1,15 +1,17 @@
 """Tensor nn modules, losses and optimisers: against PyTorch, closed forms, and real training."""
+
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from tensor_helpers import check_op, require_torch, seeds
+
 from tinygrad_edu import Tensor, nn, no_grad, optim
 from tinygrad_edu.data import make_moons
 from tinygrad_edu.nn.layers import linear
 
-
 # ***** Linear and Sequential *****
+
 
 def test_linear_shapes_and_pytorch_init_range():
     layer = nn.Linear(50, 7)
@@ -45,15 +47,18 @@ def test_linear_input_shape_error_names_both_shapes():
         layer(Tensor(np.ones((2, 5))))
 
 
-@given(batch=st.sampled_from([(), (1,), (5,), (2, 3)]), bias=st.booleans(), seed=seeds,
-       x_grad=st.booleans())
+@given(batch=st.sampled_from([(), (1,), (5,), (2, 3)]), bias=st.booleans(), seed=seeds, x_grad=st.booleans())
 def test_linear_matches_torch_and_numeric_gradients(batch, bias, seed, x_grad):
     rng = np.random.default_rng(seed)
-    arrays = [rng.standard_normal(batch + (4,)), rng.standard_normal((3, 4))] + ([rng.standard_normal(3)] if bias else [])
+    arrays = [rng.standard_normal(batch + (4,)), rng.standard_normal((3, 4))] + (
+        [rng.standard_normal(3)] if bias else []
+    )
 
     def torch_linear(*ts):
         import torch.nn.functional as F
+
         return F.linear(*ts)
+
     check_op(lambda *ts: linear(*ts), torch_linear, arrays, rng)
     # the fused node equals the three-node expression x @ W.T + b, value and gradients
     xs = [Tensor(a, requires_grad=x_grad or i > 0) for i, a in enumerate(arrays)]
@@ -73,8 +78,11 @@ def test_sequential_names_parameters_chain_and_zero_grad():
         if isinstance(layer, nn.Linear):
             expected = expected @ layer.weight.data.T + layer.bias.data
         else:
-            expected = {nn.Tanh: np.tanh, nn.Sigmoid: lambda v: 1 / (1 + np.exp(-v)),
-                        nn.ReLU: lambda v: np.maximum(v, 0)}[type(layer)](expected)
+            expected = {
+                nn.Tanh: np.tanh,
+                nn.Sigmoid: lambda v: 1 / (1 + np.exp(-v)),
+                nn.ReLU: lambda v: np.maximum(v, 0),
+            }[type(layer)](expected)
     np.testing.assert_allclose(net(Tensor(x)).data, expected, rtol=1e-13)
     net(x).sum().backward()  # a plain array is accepted too
     assert all(p.grad is not None for p in net.parameters())
@@ -87,9 +95,17 @@ def test_sequential_names_parameters_chain_and_zero_grad():
 def test_sequential_matches_torch_sequential():
     torch = require_torch()
     rng = np.random.default_rng(0)
-    ours = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4), nn.Sigmoid(), nn.Linear(4, 2), nn.ReLU())
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4),
-                                 torch.nn.Sigmoid(), torch.nn.Linear(4, 2), torch.nn.ReLU()).double()
+    ours = nn.Sequential(
+        nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4), nn.Sigmoid(), nn.Linear(4, 2), nn.ReLU()
+    )
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(3, 5),
+        torch.nn.Tanh(),
+        torch.nn.Linear(5, 4),
+        torch.nn.Sigmoid(),
+        torch.nn.Linear(4, 2),
+        torch.nn.ReLU(),
+    ).double()
     with torch.no_grad():
         for p, q in zip(ours.parameters(), theirs.parameters()):
             q.copy_(torch.from_numpy(p.data))
@@ -117,6 +133,7 @@ def test_save_and_load_round_trip_and_mismatch_errors(tmp_path):
 
 
 # ***** losses *****
+
 
 def _torch_losses():
     torch = require_torch()
@@ -151,10 +168,17 @@ def test_cross_entropy_accepts_lists_int_tensors_and_int_arrays(labels):
     assert abs(nn.cross_entropy(Tensor(logits), labels).item() - by_hand) < 1e-12
 
 
-@pytest.mark.parametrize("labels,error,match", [
-    (np.array([0, 3]), ValueError, "label 3"), (np.array([-1, 0]), ValueError, "label -1"),
-    (np.array([0, 1, 1]), ValueError, r"\(3,\)"), (np.array([0.0, 1.0]), TypeError, "integer"),
-    (Tensor([0.5, 1.0]), TypeError, "whole"), ("01", TypeError, "str")])
+@pytest.mark.parametrize(
+    "labels,error,match",
+    [
+        (np.array([0, 3]), ValueError, "label 3"),
+        (np.array([-1, 0]), ValueError, "label -1"),
+        (np.array([0, 1, 1]), ValueError, r"\(3,\)"),
+        (np.array([0.0, 1.0]), TypeError, "integer"),
+        (Tensor([0.5, 1.0]), TypeError, "whole"),
+        ("01", TypeError, "str"),
+    ],
+)
 def test_cross_entropy_label_errors(labels, error, match):
     with pytest.raises(error, match=match):
         nn.cross_entropy(Tensor(np.zeros((2, 3))), labels)
@@ -165,8 +189,12 @@ def test_cross_entropy_needs_2d_logits():
         nn.cross_entropy(Tensor(np.zeros(3)), np.array([0]))
 
 
-@given(seed=seeds, shape=st.sampled_from([(1,), (5,), (4, 1), (3, 2)]),
-       scale=st.sampled_from([1.0, 30.0, 1000.0]), target_grad=st.booleans())
+@given(
+    seed=seeds,
+    shape=st.sampled_from([(1,), (5,), (4, 1), (3, 2)]),
+    scale=st.sampled_from([1.0, 30.0, 1000.0]),
+    target_grad=st.booleans(),
+)
 def test_binary_cross_entropy_matches_torch(seed, shape, scale, target_grad):
     torch, F = _torch_losses()
     rng = np.random.default_rng(seed)
@@ -176,7 +204,10 @@ def test_binary_cross_entropy_matches_torch(seed, shape, scale, target_grad):
     ours, ours_t = Tensor(logits, requires_grad=True), Tensor(target, requires_grad=target_grad)
     loss = nn.binary_cross_entropy(ours, ours_t)
     loss.backward()
-    theirs, theirs_t = torch.tensor(logits, requires_grad=True), torch.tensor(target, requires_grad=target_grad)
+    theirs, theirs_t = (
+        torch.tensor(logits, requires_grad=True),
+        torch.tensor(target, requires_grad=target_grad),
+    )
     t_loss = F.binary_cross_entropy_with_logits(theirs, theirs_t)
     t_loss.backward()
     assert np.isfinite(loss.item())
@@ -213,6 +244,7 @@ def test_elementwise_losses_need_matching_shapes(loss):
 
 # ***** optimisers against torch.optim *****
 
+
 @pytest.mark.parametrize("kind", ["sgd", "sgd_momentum", "adam"])
 def test_optimiser_trajectories_match_torch(kind):
     torch = require_torch()
@@ -243,6 +275,7 @@ def test_optimiser_trajectories_match_torch(kind):
 
 
 # ***** training: the whole engine has to be right for these to work *****
+
 
 def test_tensor_mlp_reaches_95_percent_on_two_moons():
     X, y = make_moons(200, noise=0.1, seed=0)

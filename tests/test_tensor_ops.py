@@ -1,12 +1,21 @@
 """Every Tensor op, over random shapes (broadcasting pairs included), checked against central
 differences (gradcheck) and PyTorch float64. One table row per op, as in test_value_ops.py."""
+
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from tensor_helpers import (
+    broadcast_pairs,
+    check_op,
+    nonscalar_shapes,
+    random_array,
+    require_torch,
+    seeds,
+    shapes,
+)
 
-from tensor_helpers import (broadcast_pairs, check_op, nonscalar_shapes, random_array, require_torch,
-                            seeds, shapes)
 from tinygrad_edu import Tensor
 
 # name, our function, torch's function, domain of each input
@@ -15,9 +24,13 @@ BINARY = [
     ("sub", lambda a, b: a - b, lambda a, b: a - b, ("any", "any")),
     ("mul", lambda a, b: a * b, lambda a, b: a * b, ("any", "any")),
     ("div", lambda a, b: a / b, lambda a, b: a / b, ("any", "pos")),
-    ("pow", lambda a, b: a ** b, lambda a, b: a ** b, ("pos", "any")),
-    ("chain", lambda a, b: (a * b - b / (a * a + 1)).tanh(), lambda a, b: (a * b - b / (a * a + 1)).tanh(),
-     ("any", "any")),
+    ("pow", lambda a, b: a**b, lambda a, b: a**b, ("pos", "any")),
+    (
+        "chain",
+        lambda a, b: (a * b - b / (a * a + 1)).tanh(),
+        lambda a, b: (a * b - b / (a * a + 1)).tanh(),
+        ("any", "any"),
+    ),
 ]
 
 UNARY = [
@@ -28,11 +41,11 @@ UNARY = [
     ("rdiv", lambda a: 2.0 / a, lambda a: 2.0 / a, "pos"),
     ("sub_number", lambda a: a - 0.5, lambda a: a - 0.5, "any"),
     ("div_number", lambda a: a / 4, lambda a: a / 4, "any"),
-    ("pow2", lambda a: a ** 2, lambda a: a ** 2, "any"),
-    ("pow3", lambda a: a ** 3, lambda a: a ** 3, "any"),
-    ("pow_neg", lambda a: a ** -1.5, lambda a: a ** -1.5, "pos"),
-    ("pow_half", lambda a: a ** 0.5, lambda a: a ** 0.5, "pos"),
-    ("rpow", lambda a: 2.0 ** a, lambda a: 2.0 ** a, "any"),
+    ("pow2", lambda a: a**2, lambda a: a**2, "any"),
+    ("pow3", lambda a: a**3, lambda a: a**3, "any"),
+    ("pow_neg", lambda a: a**-1.5, lambda a: a**-1.5, "pos"),
+    ("pow_half", lambda a: a**0.5, lambda a: a**0.5, "pos"),
+    ("rpow", lambda a: 2.0**a, lambda a: 2.0**a, "any"),
     ("exp", lambda a: a.exp(), lambda a: a.exp(), "any"),
     ("log", lambda a: a.log(), lambda a: a.log(), "pos"),
     ("sqrt", lambda a: a.sqrt(), lambda a: a.sqrt(), "pos"),
@@ -48,6 +61,7 @@ UNARY = [
 
 def _torch_leaky(a, slope):
     import torch.nn.functional as F
+
     return F.leaky_relu(a, slope)
 
 
@@ -87,6 +101,7 @@ def _torch_reduce(name, axis, keepdims):
         if name == "mean":
             return t.mean(dim=dims, keepdim=keepdims) if t.ndim else t
         return t.amax(dim=dims, keepdim=keepdims) if t.ndim else t
+
     return fn
 
 
@@ -97,8 +112,12 @@ def test_reduction(name, data, shape, seed, keepdims):
     axis = _axis(data, len(shape))
     # distinct values for max (ties are tested separately), far enough apart for gradcheck
     x = rng.permutation(np.arange(int(np.prod(shape)))).reshape(shape) * 0.1 + rng.uniform(0, 0.01, shape)
-    check_op(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims),
-             _torch_reduce(name, axis, keepdims), [x], rng)
+    check_op(
+        lambda t: getattr(t, name)(axis=axis, keepdims=keepdims),
+        _torch_reduce(name, axis, keepdims),
+        [x],
+        rng,
+    )
 
 
 @given(data=st.data(), shape=nonscalar_shapes, seed=seeds, keepdims=st.booleans())
@@ -112,13 +131,21 @@ def test_max_splits_the_gradient_evenly_among_ties(data, shape, seed, keepdims):
     is_max = x == x.max(axis=axis, keepdims=True)
     expected = is_max / is_max.sum(axis=axis, keepdims=True)
     np.testing.assert_array_equal(t.grad, expected)
-    check_op(lambda t: t.max(axis=axis, keepdims=keepdims), _torch_reduce("max", axis, keepdims),
-             [x], rng, numeric=False)  # torch.amax also splits evenly
+    check_op(
+        lambda t: t.max(axis=axis, keepdims=keepdims),
+        _torch_reduce("max", axis, keepdims),
+        [x],
+        rng,
+        numeric=False,
+    )  # torch.amax also splits evenly
 
 
-@given(a_batch_b_batch=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3),
-       nkm=st.tuples(*[st.integers(1, 4)] * 3), vectors=st.sampled_from(["", "a", "b", "ab"]),
-       seed=seeds)
+@given(
+    a_batch_b_batch=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=2, max_side=3),
+    nkm=st.tuples(*[st.integers(1, 4)] * 3),
+    vectors=st.sampled_from(["", "a", "b", "ab"]),
+    seed=seeds,
+)
 def test_matmul(a_batch_b_batch, nkm, vectors, seed):
     rng = np.random.default_rng(seed)
     n, k, m = nkm
@@ -139,8 +166,12 @@ def test_matmul_with_a_constant_array_on_either_side():
 @given(shape=shapes, seed=seeds, target=st.sampled_from(["flat", "reversed", "column", "tuple"]))
 def test_reshape(shape, seed, target):
     rng = np.random.default_rng(seed)
-    new = {"flat": (-1,), "reversed": tuple(reversed(shape)), "column": (-1, 1),
-           "tuple": (1,) + tuple(shape)}[target]
+    new = {
+        "flat": (-1,),
+        "reversed": tuple(reversed(shape)),
+        "column": (-1, 1),
+        "tuple": (1,) + tuple(shape),
+    }[target]
     fn = (lambda t: t.reshape(new)) if target == "tuple" else (lambda t: t.reshape(*new))
     check_op(fn, lambda t: t.reshape(new), [random_array(rng, shape)], rng)
 
@@ -166,12 +197,18 @@ def test_indexing(shape, seed, kind):
     elif kind == "array":  # repeated indices: their gradients must add up
         index = rng.integers(size, size=5)
     else:
-        index = (slice(None), rng.integers(shape[1], size=3)) if len(shape) > 1 else rng.integers(size, size=3)
+        index = (
+            (slice(None), rng.integers(shape[1], size=3)) if len(shape) > 1 else rng.integers(size, size=3)
+        )
 
     def torch_index(t):
         import torch
-        as_torch = lambda i: torch.from_numpy(i) if isinstance(i, np.ndarray) else i
+
+        def as_torch(i):
+            return torch.from_numpy(i) if isinstance(i, np.ndarray) else i
+
         return t[tuple(map(as_torch, index)) if isinstance(index, tuple) else as_torch(index)]
+
     check_op(lambda t: t[index], torch_index, [x], rng)
 
 
@@ -195,8 +232,7 @@ def test_softmax(name, shape, seed, data):
     rng = np.random.default_rng(seed)
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     x = random_array(rng, shape) * 3
-    check_op(lambda t: getattr(t, name)(axis=axis),
-             lambda t: getattr(t, name)(dim=axis), [x], rng)
+    check_op(lambda t: getattr(t, name)(axis=axis), lambda t: getattr(t, name)(dim=axis), [x], rng)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -227,9 +263,10 @@ def test_softmax_rows_sum_to_one_and_match_the_definition():
 def test_relu_and_leaky_relu_gradients_at_exactly_zero_match_torch():
     torch = require_torch()
     x0 = np.array([-1.0, 0.0, 2.0])
-    for name, ours, theirs in [("relu", lambda t: t.relu(), lambda t: t.relu()),
-                               ("leaky", lambda t: t.leaky_relu(0.1),
-                                lambda t: torch.nn.functional.leaky_relu(t, 0.1))]:
+    for name, ours, theirs in [
+        ("relu", lambda t: t.relu(), lambda t: t.relu()),
+        ("leaky", lambda t: t.leaky_relu(0.1), lambda t: torch.nn.functional.leaky_relu(t, 0.1)),
+    ]:
         x, tx = Tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
         ours(x).sum().backward()
         theirs(tx).sum().backward()
@@ -238,15 +275,32 @@ def test_relu_and_leaky_relu_gradients_at_exactly_zero_match_torch():
 
 # ***** random expression trees: ops composed in any order, on broadcasting operands *****
 
-UNARY_STEPS = [lambda t: t.tanh(), lambda t: t.sigmoid(), lambda t: t.relu(), lambda t: (t * 0.5).exp(),
-               lambda t: (t * t + 1).log(), lambda t: -t, lambda t: t ** 2, lambda t: (t * t + 1).sqrt()]
-BINARY_STEPS = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
-                lambda a, b: a / (b * b + 1), lambda a, b: 0.5 * a + b * 2]
+UNARY_STEPS = [
+    lambda t: t.tanh(),
+    lambda t: t.sigmoid(),
+    lambda t: t.relu(),
+    lambda t: (t * 0.5).exp(),
+    lambda t: (t * t + 1).log(),
+    lambda t: -t,
+    lambda t: t**2,
+    lambda t: (t * t + 1).sqrt(),
+]
+BINARY_STEPS = [
+    lambda a, b: a + b,
+    lambda a, b: a - b,
+    lambda a, b: a * b,
+    lambda a, b: a / (b * b + 1),
+    lambda a, b: 0.5 * a + b * 2,
+]
 
 
-@given(shapes3=hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3),
-       program=st.lists(st.tuples(st.booleans(), st.integers(0, 99), st.integers(0, 99)), min_size=1, max_size=12),
-       seed=seeds)
+@given(
+    shapes3=hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, max_side=3),
+    program=st.lists(
+        st.tuples(st.booleans(), st.integers(0, 99), st.integers(0, 99)), min_size=1, max_size=12
+    ),
+    seed=seeds,
+)
 def test_random_expression_trees_match_torch(shapes3, program, seed):
     torch = require_torch()
     rng = np.random.default_rng(seed)

@@ -1,4 +1,5 @@
 """draw_dot and gradcheck on Tensor graphs."""
+
 import re
 import shutil
 import subprocess

@@ -1,4 +1,5 @@
 """The Value API's contract: construction, errors, repr, lean nodes, deep graphs."""
+
 import gc
 import math
 import sys
@@ -59,8 +60,7 @@ def test_nodes_are_lean():
     v = Value(1.0) + 2
     assert not hasattr(v, "__dict__")  # __slots__ only
     # the only GC-tracked objects a node owns: itself and its tuple of inputs
-    owned_tracked = [r for r in gc.get_referents(v)
-                     if gc.is_tracked(r) and not isinstance(r, (Value, type))]
+    owned_tracked = [r for r in gc.get_referents(v) if gc.is_tracked(r) and not isinstance(r, (Value, type))]
     assert owned_tracked == [v._prev]
 
 
@@ -89,8 +89,8 @@ def test_million_step_chain_at_default_recursion_limit():
         x = x * 0.99 + 0.01
     x.backward()
     # x_n = 0.99**n * (x0 - 1) + 1, so dx_n/dx0 = 0.99**n
-    assert x.data == pytest.approx(0.99 ** n * (0.5 - 1) + 1, abs=1e-9)
-    assert x0.grad == pytest.approx(0.99 ** n, rel=1e-9, abs=1e-300)
+    assert x.data == pytest.approx(0.99**n * (0.5 - 1) + 1, abs=1e-9)
+    assert x0.grad == pytest.approx(0.99**n, rel=1e-9, abs=1e-300)
 
 
 def test_deep_tanh_chain_gradient_matches_closed_form():

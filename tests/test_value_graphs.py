@@ -1,14 +1,18 @@
 """Whole expressions: random trees mixing every op, with shared nodes (fan-out, diamonds),
 checked against PyTorch float64 and central differences; micrograd-style sanity checks."""
+
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinygrad_edu import Value, gradcheck
+
 
 def leaky_relu(a, slope):
     if isinstance(a, Value):
         return a.leaky_relu(slope)
     import torch.nn.functional as F
+
     return F.leaky_relu(a, slope)
 
 
@@ -20,7 +24,7 @@ UNARY = {
     "sigmoid": lambda a: a.sigmoid(),
     "exp_tanh": lambda a: a.tanh().exp(),
     "log_pos": lambda a: (a * a + 0.5).log(),
-    "square": lambda a: a ** 2,
+    "square": lambda a: a**2,
     "cube_scaled": lambda a: (a * 0.5) ** 3,
     "recip": lambda a: 1.0 / (a * a + 0.5),
     "relu": lambda a: a.relu(),
@@ -48,8 +52,13 @@ def programs(draw, unary_ops):
         if draw(st.booleans()):
             steps.append((draw(st.sampled_from(unary_ops)), draw(st.integers(0, available - 1))))
         else:
-            steps.append((draw(st.sampled_from(sorted(BINARY))), draw(st.integers(0, available - 1)),
-                          draw(st.integers(0, available - 1))))
+            steps.append(
+                (
+                    draw(st.sampled_from(sorted(BINARY))),
+                    draw(st.integers(0, available - 1)),
+                    draw(st.integers(0, available - 1)),
+                )
+            )
     return steps
 
 
@@ -92,6 +101,7 @@ def test_micrograd_style_sanity_check(torch):
         h = (z * z).relu()
         y = h + q + q * x
         return y
+
     x = Value(-3.5)
     y = f(x)
     y.backward()
@@ -105,16 +115,17 @@ def test_micrograd_style_sanity_check(torch):
 def test_micrograd_style_more_ops(torch):
     def f(a, b):
         c = a + b
-        d = a * b + b ** 3
+        d = a * b + b**3
         c = c + c + 1
         c = c + 1 + c + (-a)
         d = d + d * 2 + (b + a).relu()
         d = d + 3 * d + (b - a).relu()
         e = c - d
-        f = e ** 2
+        f = e**2
         g = f / 2.0
         g = g + 10.0 / f
         return g
+
     a, b = Value(-4.0), Value(2.0)
     g = f(a, b)
     g.backward()
@@ -149,7 +160,7 @@ def test_second_backward_accumulates_like_micrograd():
     y.backward()
     y.backward()
     assert x.grad == 2 * (2 * 2.0)  # dy/dx = 4, accumulated twice
-    assert y.grad == 1.0            # the root is set, not accumulated
+    assert y.grad == 1.0  # the root is set, not accumulated
 
 
 def test_inplace_operators_rebind():

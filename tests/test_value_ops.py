@@ -3,10 +3,12 @@
 Each row of OPS gives: a name, the function on Values, the same function on torch tensors,
 and the input domain where it is smooth (so that finite differences are meaningful).
 """
+
 import math
 
 import pytest
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from tinygrad_edu import Value, gradcheck
 
@@ -31,24 +33,31 @@ OPS = [
     ("div", lambda a, b: a / b, lambda a, b: a / b, (finite, positive), None),
     ("rdiv", lambda a: 2.0 / a, lambda a: 2.0 / a, (positive,), None),
     ("div_const", lambda a: a / 1.7, lambda a: a / 1.7, (finite,), None),
-    ("pow2", lambda a: a ** 2, lambda a: a ** 2, (finite,), None),
-    ("pow3", lambda a: a ** 3, lambda a: a ** 3, (finite,), None),
-    ("pow_neg", lambda a: a ** -1.5, lambda a: a ** -1.5, (positive,), None),
-    ("pow_half", lambda a: a ** 0.5, lambda a: a ** 0.5, (positive,), None),
-    ("pow_value", lambda a, b: a ** b, lambda a, b: a ** b, (positive, finite), None),
-    ("rpow", lambda a: 2.0 ** a, lambda a: 2.0 ** a, (finite,), None),
+    ("pow2", lambda a: a**2, lambda a: a**2, (finite,), None),
+    ("pow3", lambda a: a**3, lambda a: a**3, (finite,), None),
+    ("pow_neg", lambda a: a**-1.5, lambda a: a**-1.5, (positive,), None),
+    ("pow_half", lambda a: a**0.5, lambda a: a**0.5, (positive,), None),
+    ("pow_value", lambda a, b: a**b, lambda a, b: a**b, (positive, finite), None),
+    ("rpow", lambda a: 2.0**a, lambda a: 2.0**a, (finite,), None),
     ("exp", lambda a: a.exp(), lambda a: a.exp(), (finite,), None),
     ("log", lambda a: a.log(), lambda a: a.log(), (positive,), None),
     ("tanh", lambda a: a.tanh(), lambda a: a.tanh(), (finite,), None),
     ("sigmoid", lambda a: a.sigmoid(), lambda a: a.sigmoid(), (finite,), None),
     ("relu", lambda a: a.relu(), lambda a: a.relu(), (finite,), away_from_kink),
     ("leaky_relu", lambda a: a.leaky_relu(), lambda a: _torch_leaky(a, 0.01), (finite,), away_from_kink),
-    ("leaky_relu_0.2", lambda a: a.leaky_relu(0.2), lambda a: _torch_leaky(a, 0.2), (finite,), away_from_kink),
+    (
+        "leaky_relu_0.2",
+        lambda a: a.leaky_relu(0.2),
+        lambda a: _torch_leaky(a, 0.2),
+        (finite,),
+        away_from_kink,
+    ),
 ]
 
 
 def _torch_leaky(a, slope):
     import torch.nn.functional as F
+
     return F.leaky_relu(a, slope)
 
 
@@ -95,11 +104,21 @@ def test_sigmoid_and_tanh_saturate_quietly(torch, x, recwarn):
     assert not recwarn.list
 
 
-@pytest.mark.parametrize("expr", [
-    lambda x: x / 0.0, lambda x: (-x) / 0.0, lambda x: (x - x) / 0.0,
-    lambda x: (x - x).log(), lambda x: (-x).log(), lambda x: (x * 1000).exp(),
-    lambda x: (x - x) ** -1, lambda x: (-x) ** 0.5, lambda x: (x * 1e200) ** 2,
-], ids=["pos/0", "neg/0", "0/0", "log0", "log_neg", "exp_overflow", "0**-1", "neg**0.5", "overflow**2"])
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda x: x / 0.0,
+        lambda x: (-x) / 0.0,
+        lambda x: (x - x) / 0.0,
+        lambda x: (x - x).log(),
+        lambda x: (-x).log(),
+        lambda x: (x * 1000).exp(),
+        lambda x: (x - x) ** -1,
+        lambda x: (-x) ** 0.5,
+        lambda x: (x * 1e200) ** 2,
+    ],
+    ids=["pos/0", "neg/0", "0/0", "log0", "log_neg", "exp_overflow", "0**-1", "neg**0.5", "overflow**2"],
+)
 def test_ieee_edge_cases_match_torch(torch, expr):
     out = expr(Value(2.0))
     ref = expr(torch.tensor(2.0))
@@ -118,5 +137,5 @@ def test_nan_propagates_through_every_unary_op(method):
 
 def test_nan_propagates_through_binary_ops():
     nan = Value(float("nan"))
-    for out in (nan + 1, 1 - nan, nan * 0.0, nan / 2, 2 / nan, nan ** 2, 2 ** nan, Value(2.0) ** nan):
+    for out in (nan + 1, 1 - nan, nan * 0.0, nan / 2, 2 / nan, nan**2, 2**nan, Value(2.0) ** nan):
         assert math.isnan(out.data)

@@ -10,11 +10,22 @@
 >>> y.backward(); x.grad
 4.0
 """
-from .value import Value
-from .tensor import Tensor, no_grad
-from .draw import draw_dot
-from .gradcheck import gradcheck, GradcheckError
+
 from . import nn, optim
+from .draw import draw_dot
+from .gradcheck import GradcheckError, gradcheck
+from .tensor import Tensor, no_grad
+from .value import Value
 
 __version__ = "0.1.0"
-__all__ = ["Value", "Tensor", "no_grad", "draw_dot", "gradcheck", "GradcheckError", "nn", "optim", "__version__"]
+__all__ = [
+    "Value",
+    "Tensor",
+    "no_grad",
+    "draw_dot",
+    "gradcheck",
+    "GradcheckError",
+    "nn",
+    "optim",
+    "__version__",
+]

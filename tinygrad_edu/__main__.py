@@ -1,4 +1,5 @@
 """``python -m tinygrad_edu ...`` runs the ``tinygrad-edu`` command line."""
+
 import sys
 
 from .cli import main

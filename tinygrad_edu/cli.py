@@ -11,6 +11,7 @@ graph. ``demo`` walks through the neuron equation and trains a small network on 
 A mistake in the input (an expression outside the language, a bad ``--set``) exits with
 status 2 and a single line on stderr that says what and where; nothing prints a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,7 @@ from .expression import ExpressionError, build, parse_assignments
 
 PROG = "tinygrad-edu"
 RENDERED = (".svg", ".png", ".pdf")  # formats that need Graphviz's `dot` program
-DOT_TEXT = (".dot", ".gv")           # the graph description itself, as text
+DOT_TEXT = (".dot", ".gv")  # the graph description itself, as text
 
 
 class UsageError(Exception):
@@ -45,8 +46,9 @@ def check_graph_path(path: "str | Path") -> Path:
     """``path`` as a Path if its suffix names a graph format we can write, else ``UsageError``."""
     path = Path(path)
     if path.suffix.lower() not in RENDERED + DOT_TEXT:
-        raise UsageError(f"cannot write {str(path)!r}: the file name must end in "
-                         f"{', '.join(RENDERED + DOT_TEXT)}")
+        raise UsageError(
+            f"cannot write {str(path)!r}: the file name must end in {', '.join(RENDERED + DOT_TEXT)}"
+        )
     return path
 
 
@@ -79,9 +81,11 @@ def save_graph(graph: graphviz.Digraph, path: "str | Path") -> Tuple[Path, Optio
             pass  # (found on PATH but not runnable: fall back like a missing one)
     fallback = path.with_suffix(".dot")
     fallback.write_text(graph.source, encoding="utf-8")
-    hint = (f"Graphviz's dot program is not installed, so {fallback} holds the graph as text; "
-            f"install it (apt-get install graphviz, brew install graphviz) and run: "
-            f"dot -T{suffix[1:]} {fallback} -o {path}")
+    hint = (
+        f"Graphviz's dot program is not installed, so {fallback} holds the graph as text; "
+        f"install it (apt-get install graphviz, brew install graphviz) and run: "
+        f"dot -T{suffix[1:]} {fallback} -o {path}"
+    )
     return fallback, hint
 
 
@@ -89,8 +93,9 @@ def _number(x: float) -> str:
     return f"{x:.12g}"
 
 
-def draw_command(expression: str, assignments: Optional[List[str]], output: Optional[str],
-                 stdout: TextIO) -> int:
+def draw_command(
+    expression: str, assignments: Optional[List[str]], output: Optional[str], stdout: TextIO
+) -> int:
     """``tinygrad-edu draw``: build, backward, print the table, write the graph."""
     values = parse_assignments(assignments)  # mistakes raise ExpressionError: exit status 2
     if output is not None:
@@ -105,8 +110,7 @@ def draw_command(expression: str, assignments: Optional[List[str]], output: Opti
     width = max([len("variable")] + [len(name) for name in graph.variables])
     print(f"{'variable':<{width}}  {'value':>20}  {'grad = df/d(variable)':>22}", file=stdout)
     for name, variable in graph.variables.items():
-        print(f"{name:<{width}}  {_number(variable.data):>20}  {_number(variable.grad):>22}",
-              file=stdout)
+        print(f"{name:<{width}}  {_number(variable.data):>20}  {_number(variable.grad):>22}", file=stdout)
     if not graph.variables:
         print("(no variables: the expression is a constant)", file=stdout)
     if unused:
@@ -122,30 +126,45 @@ def draw_command(expression: str, assignments: Optional[List[str]], output: Opti
 
 
 def _make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="tinygrad_edu from the command line: draw the "
-                     "graph of any expression, or run the lecture demo.")
+    parser = _Parser(
+        prog=PROG,
+        description="tinygrad_edu from the command line: draw the "
+        "graph of any expression, or run the lecture demo.",
+    )
     commands = parser.add_subparsers(dest="command", metavar="{draw,demo}", parser_class=_Parser)
     commands.required = True
     draw = commands.add_parser(
-        "draw", help="build an expression from Values, backpropagate, draw its graph",
+        "draw",
+        help="build an expression from Values, backpropagate, draw its graph",
         description="Build EXPRESSION from Values, run backward(), print each variable's value "
         "and gradient, and draw the graph. The language: numbers, variable names, "
         "+ - * / **, unary minus, parentheses, and exp log tanh sigmoid relu leaky_relu.",
         epilog='example: tinygrad-edu draw "tanh(w1*x1 + w2*x2 + b)" --set x1=2 x2=0 w1=-3 '
-        'w2=1 b=6.88 -o neuron.svg')
+        "w2=1 b=6.88 -o neuron.svg",
+    )
     draw.add_argument("expression", help='e.g. "tanh(w1*x1 + w2*x2 + b)" (quote it)')
-    draw.add_argument("--set", nargs="+", metavar="NAME=NUMBER", dest="assignments",
-                      help="a value for every variable, e.g. --set x1=2 w1=-3")
-    draw.add_argument("-o", "--output", metavar="FILE",
-                      help="where to draw the graph: .svg, .png or .pdf (needs Graphviz's "
-                      "dot program; falls back to .dot text) or .dot")
+    draw.add_argument(
+        "--set",
+        nargs="+",
+        metavar="NAME=NUMBER",
+        dest="assignments",
+        help="a value for every variable, e.g. --set x1=2 w1=-3",
+    )
+    draw.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="where to draw the graph: .svg, .png or .pdf (needs Graphviz's "
+        "dot program; falls back to .dot text) or .dot",
+    )
     demo = commands.add_parser(
-        "demo", help="the neuron equation, then train an MLP on two moons",
+        "demo",
+        help="the neuron equation, then train an MLP on two moons",
         description="Step through the neuron equation y = tanh(w . x + b), then train a "
-        "scalar MLP on two moons and draw its decision boundary and one neuron's graph.")
+        "scalar MLP on two moons and draw its decision boundary and one neuron's graph.",
+    )
     demo.add_argument("--quick", action="store_true", help="a small run that takes seconds")
-    demo.add_argument("--out", default="out", metavar="DIR",
-                      help="folder for the pictures (default: out/)")
+    demo.add_argument("--out", default="out", metavar="DIR", help="folder for the pictures (default: out/)")
     return parser
 
 
@@ -161,12 +180,13 @@ def _expression_may_start_with_minus(argv: List[str]) -> List[str]:
     for i, arg in enumerate(rest):
         after_output = i > 0 and rest[i - 1] in ("-o", "--output")
         if arg.startswith("-") and len(arg) > 1 and not after_output and not _DRAW_OPTION.fullmatch(arg):
-            return ["draw", *rest[:i], *rest[i + 1:], "--", arg]
+            return ["draw", *rest[:i], *rest[i + 1 :], "--", arg]
     return argv
 
 
-def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None,
-         stderr: Optional[TextIO] = None) -> int:
+def main(
+    argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None, stderr: Optional[TextIO] = None
+) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status.
 
     >>> import io
@@ -190,6 +210,7 @@ def main(argv: Optional[Sequence[str]] = None, stdout: Optional[TextIO] = None,
         if args.command == "draw":
             return draw_command(args.expression, args.assignments, args.output, stdout)
         from .demo import run_demo  # (imported here: `draw` never needs it)
+
         run_demo(out_dir=args.out, quick=args.quick, stdout=stdout)
         return 0
     except (ExpressionError, UsageError) as error:

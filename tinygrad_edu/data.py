@@ -1,4 +1,5 @@
 """Small synthetic data sets for the examples and tests (numpy only, seeded)."""
+
 from __future__ import annotations
 
 from typing import Tuple

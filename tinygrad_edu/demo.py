@@ -9,6 +9,7 @@ decision boundary (with matplotlib, if installed) and the graph of one trained n
 
 matplotlib is imported only inside ``plot_decision_boundary``: the package never needs it.
 """
+
 from __future__ import annotations
 
 import random
@@ -25,8 +26,10 @@ from .draw import draw_dot
 from .graph import gc_paused
 from .value import Value
 
-MATPLOTLIB_HINT = ("matplotlib is not installed, so no picture was drawn: "
-                   "pip install matplotlib (or pip install -e '.[examples]')")
+MATPLOTLIB_HINT = (
+    "matplotlib is not installed, so no picture was drawn: "
+    "pip install matplotlib (or pip install -e '.[examples]')"
+)
 
 
 def neuron_equation(out_dir: Path, stdout: TextIO) -> Dict[str, object]:
@@ -41,8 +44,10 @@ def neuron_equation(out_dir: Path, stdout: TextIO) -> Dict[str, object]:
     y.backward()
     say = lambda text="": print(text, file=stdout)  # noqa: E731
     say("1. The neuron equation  y = tanh(w1*x1 + w2*x2 + b)")
-    say(f"   forward:  n = w1*x1 + w2*x2 + b = ({w1.data:g})({x1.data:g}) + ({w2.data:g})"
-        f"({x2.data:g}) + {b.data:.4f} = {n.data:.4f}")
+    say(
+        f"   forward:  n = w1*x1 + w2*x2 + b = ({w1.data:g})({x1.data:g}) + ({w2.data:g})"
+        f"({x2.data:g}) + {b.data:.4f} = {n.data:.4f}"
+    )
     say(f"             y = tanh(n) = {y.data:.4f}")
     say(f"   backward: dy/dn = 1 - y**2 = {n.grad:.4f}; then dy/dwi = xi * dy/dn and dy/dxi = wi * dy/dn")
     say("             " + "   ".join(f"dy/d{v.label} = {v.grad:.4f}" for v in (w1, x1, w2, x2, b)))
@@ -90,28 +95,36 @@ def train_moons(n_points: int, steps: int, stdout: TextIO, seed: int = 1337):
             optimizer.step()
             last = step == steps - 1
             if getattr(stdout, "isatty", lambda: False)() or step % 10 == 0 or last:
-                _progress(f"   step {step + 1:3d}/{steps}  loss {loss.data:.4f}  "
-                          f"accuracy {accuracy:6.1%}", stdout, last)
+                _progress(
+                    f"   step {step + 1:3d}/{steps}  loss {loss.data:.4f}  accuracy {accuracy:6.1%}",
+                    stdout,
+                    last,
+                )
         final_loss, final_accuracy = svm_loss(model, X, y)  # after the last update
     return model, X, y, final_loss.data, final_accuracy
 
 
-def plot_decision_boundary(model: nn.MLP, X: np.ndarray, y: np.ndarray, path: Path,
-                           resolution: int = 40) -> Optional[Path]:
+def plot_decision_boundary(
+    model: nn.MLP, X: np.ndarray, y: np.ndarray, path: Path, resolution: int = 40
+) -> Optional[Path]:
     """Colour the plane by the sign of the model's score; returns None without matplotlib."""
     try:
         import matplotlib
+
         matplotlib.use("Agg")  # draw to files, no window
         import matplotlib.pyplot as plt
     except ImportError:
         return None
     xs = np.linspace(X[:, 0].min() - 0.5, X[:, 0].max() + 0.5, resolution)
     ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)                    # (resolution, resolution) each
-    scores = np.array([model([float(a), float(b)]).data
-                       for a, b in zip(grid_x.ravel(), grid_y.ravel())]).reshape(grid_x.shape)
+    grid_x, grid_y = np.meshgrid(xs, ys)  # (resolution, resolution) each
+    scores = np.array(
+        [model([float(a), float(b)]).data for a, b in zip(grid_x.ravel(), grid_y.ravel())]
+    ).reshape(grid_x.shape)
     figure, axes = plt.subplots(figsize=(5, 4))
-    axes.contourf(grid_x, grid_y, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fdae6b"], alpha=0.8)
+    axes.contourf(
+        grid_x, grid_y, scores > 0, levels=[-0.5, 0.5, 1.5], colors=["#9ecae1", "#fdae6b"], alpha=0.8
+    )
     axes.scatter(X[:, 0], X[:, 1], c=y, cmap="coolwarm", s=18, edgecolors="k", linewidths=0.4)
     axes.set_title("MLP(2, [16, 16, 1]) on two moons: decision boundary")
     axes.set_xlabel("x1")
@@ -123,8 +136,9 @@ def plot_decision_boundary(model: nn.MLP, X: np.ndarray, y: np.ndarray, path: Pa
     return path
 
 
-def run_demo(out_dir: "str | Path" = "out", quick: bool = False,
-             stdout: Optional[TextIO] = None) -> Dict[str, object]:
+def run_demo(
+    out_dir: "str | Path" = "out", quick: bool = False, stdout: Optional[TextIO] = None
+) -> Dict[str, object]:
     """Run both parts; returns the key numbers, the files written, and the trained model and data.
 
     ``quick`` uses 40 points and 25 steps (seconds) instead of 100 points and 100 steps.
@@ -134,13 +148,17 @@ def run_demo(out_dir: "str | Path" = "out", quick: bool = False,
     neuron_numbers = neuron_equation(out_dir, stdout)
     results: Dict[str, object] = {"neuron": neuron_numbers}
     n_points, steps = (40, 25) if quick else (100, 100)
-    print(f"\n2. Training MLP(2, [16, 16, 1]) on {n_points} two-moons points "
-          f"(max-margin loss + L2, SGD, {steps} steps)", file=stdout)
+    print(
+        f"\n2. Training MLP(2, [16, 16, 1]) on {n_points} two-moons points "
+        f"(max-margin loss + L2, SGD, {steps} steps)",
+        file=stdout,
+    )
     model, X, y, loss, accuracy = train_moons(n_points, steps, stdout)
     print(f"   final: loss {loss:.4f}, training accuracy {accuracy:.1%}", file=stdout)
     files = [neuron_numbers["graph"]]
-    picture = plot_decision_boundary(model, X, y, out_dir / "moons_boundary.png",
-                                     resolution=20 if quick else 40)
+    picture = plot_decision_boundary(
+        model, X, y, out_dir / "moons_boundary.png", resolution=20 if quick else 40
+    )
     if picture is None:
         print(f"   {MATPLOTLIB_HINT}", file=stdout)
     else:

@@ -5,6 +5,7 @@ oval between its inputs and its output, so the neuron y = tanh(w*x + b) reads le
 exactly as it is computed. Labels are HTML-escaped, so any text a learner types (quotes,
 braces, ``<``, ``|``, newlines) still gives valid DOT.
 """
+
 from __future__ import annotations
 
 import html
@@ -42,8 +43,13 @@ def _summary(a: Any) -> str:
 
 
 # ops that carry a plain-number constant in _ctx, and how to show it: a * 2 reads "* 2"
-_CONSTANT_OPS = {"+c": "+ {:g}", "*c": "* {:g}", "/c": "/ {:g}", "**": "**{:g}",
-                 "leaky_relu": "leaky_relu({:g})"}
+_CONSTANT_OPS = {
+    "+c": "+ {:g}",
+    "*c": "* {:g}",
+    "/c": "/ {:g}",
+    "**": "**{:g}",
+    "leaky_relu": "leaky_relu({:g})",
+}
 
 
 def _op_text(node: Any) -> str:
@@ -64,8 +70,11 @@ def _value_label(node: Any) -> str:
     if isinstance(node.data, float):  # a scalar Value
         cells += [f"data {_number(node.data)}", f"grad {_number(node.grad)}"]
     else:  # a Tensor
-        cells += [f"shape {tuple(node.data.shape)}", f"data {_text(_summary(node.data))}",
-                  f"grad {_text(_summary(node.grad))}"]
+        cells += [
+            f"shape {tuple(node.data.shape)}",
+            f"data {_text(_summary(node.data))}",
+            f"grad {_text(_summary(node.grad))}",
+        ]
     row = "".join(f"<TD>{c}</TD>" for c in cells)
     return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR>{row}</TR></TABLE>>'
 

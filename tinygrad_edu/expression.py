@@ -19,6 +19,7 @@ computes each node's Value from its children's.
 >>> round(graph.output.data, 4), round(graph.variables["w"].grad, 4)
 (0.4621, 1.5729)
 """
+
 from __future__ import annotations
 
 import ast
@@ -28,19 +29,39 @@ from typing import Dict, List, Mapping, Optional, Union
 from .value import Value
 
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "leaky_relu")
-ALLOWED = ("numbers, variable names, + - * / **, unary minus, parentheses and calls of "
-           + ", ".join(FUNCTIONS))
+ALLOWED = "numbers, variable names, + - * / **, unary minus, parentheses and calls of " + ", ".join(FUNCTIONS)
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-_FORBIDDEN_OPERATORS = {ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<",
-                        ast.RShift: ">>", ast.BitOr: "|", ast.BitXor: "^", ast.BitAnd: "&"}
+_FORBIDDEN_OPERATORS = {
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+}
 # what a learner would call the Python constructs we refuse, for the error messages
 _DESCRIPTIONS = {
-    ast.Attribute: "attribute access", ast.Subscript: "indexing", ast.Lambda: "a lambda",
-    ast.Compare: "a comparison", ast.BoolOp: "'and'/'or'", ast.IfExp: "'if ... else'",
-    ast.NamedExpr: "':='", ast.Starred: "'*' unpacking", ast.Tuple: "a tuple",
-    ast.List: "a list", ast.Dict: "a dict", ast.Set: "a set", ast.JoinedStr: "an f-string",
-    ast.ListComp: "a comprehension", ast.GeneratorExp: "a generator", ast.Await: "'await'",
-    ast.SetComp: "a comprehension", ast.DictComp: "a comprehension", ast.Slice: "a slice",
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.Lambda: "a lambda",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "'and'/'or'",
+    ast.IfExp: "'if ... else'",
+    ast.NamedExpr: "':='",
+    ast.Starred: "'*' unpacking",
+    ast.Tuple: "a tuple",
+    ast.List: "a list",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.JoinedStr: "an f-string",
+    ast.ListComp: "a comprehension",
+    ast.GeneratorExp: "a generator",
+    ast.Await: "'await'",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.Slice: "a slice",
 }
 Number = Union[float, Value]  # while evaluating, constants stay plain floats
 
@@ -83,12 +104,14 @@ def _operator_error(text: str, node: ast.BinOp, symbol: str) -> ExpressionError:
     if node.left.end_lineno == node.right.lineno:
         line = node.left.end_lineno
         source_line = text.split("\n")[line - 1].encode("utf-8")
-        between = source_line[node.left.end_col_offset:node.right.col_offset]
+        between = source_line[node.left.end_col_offset : node.right.col_offset]
         found = between.find(symbol.encode())
         if found >= 0:
             column = node.left.end_col_offset + found
-    return ExpressionError(f"operator {symbol} is not allowed {_where(text, line, column)}: "
-                           f"{_snippet(text, node)}; use + - * / **")
+    return ExpressionError(
+        f"operator {symbol} is not allowed {_where(text, line, column)}: "
+        f"{_snippet(text, node)}; use + - * / **"
+    )
 
 
 def parse(text: str) -> ast.Expression:
@@ -115,8 +138,10 @@ def parse(text: str) -> ast.Expression:
         where = f"at column {column}" if "\n" not in text else f"at line {error.lineno}, column {column}"
         raise ExpressionError(f"syntax error {where}: {error.msg}") from None
     except (RecursionError, MemoryError):
-        raise ExpressionError("the expression is nested too deeply for Python's parser "
-                              "(thousands of levels); please use a shorter one") from None
+        raise ExpressionError(
+            "the expression is nested too deeply for Python's parser "
+            "(thousands of levels); please use a shorter one"
+        ) from None
     except ValueError as error:  # e.g. a null byte, on older Pythons
         raise ExpressionError(f"cannot parse the expression: {error}") from None
     if indent:  # report columns in the text the user typed, leading spaces included
@@ -147,16 +172,25 @@ def _check(tree: ast.Expression, text: str) -> None:
         elif isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                kind = {bool: "True/False", str: "a string", bytes: "a string",
-                        complex: "a complex number", type(None): "None"}.get(type(value), type(value).__name__)
+                kind = {
+                    bool: "True/False",
+                    str: "a string",
+                    bytes: "a string",
+                    complex: "a complex number",
+                    type(None): "None",
+                }.get(type(value), type(value).__name__)
                 raise _fail(text, node, f"{kind} is not allowed", "only real numbers are")
             if isinstance(value, int) and value.bit_length() > 1000:
                 raise _fail(text, node, "number too large")
         elif isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
-                raise _fail(text, node, f"'{node.id}' is a function, not a variable,", f"call it, as in {node.id}(x)")
+                raise _fail(
+                    text, node, f"'{node.id}' is a function, not a variable,", f"call it, as in {node.id}(x)"
+                )
             if node.id.startswith("__"):
-                raise _fail(text, node, f"the name '{node.id}' is not allowed", "names may not start with '__'")
+                raise _fail(
+                    text, node, f"the name '{node.id}' is not allowed", "names may not start with '__'"
+                )
         elif isinstance(node, ast.Call):
             children = _check_call(node, text)
         else:
@@ -167,7 +201,9 @@ def _check(tree: ast.Expression, text: str) -> None:
 
 def _check_call(node: ast.Call, text: str) -> List[ast.AST]:
     if not isinstance(node.func, ast.Name):
-        raise _fail(text, node.func, "only a plain function name can be called", f"known: {', '.join(FUNCTIONS)}")
+        raise _fail(
+            text, node.func, "only a plain function name can be called", f"known: {', '.join(FUNCTIONS)}"
+        )
     name = node.func.id
     if name not in FUNCTIONS:
         raise _fail(text, node.func, f"unknown function '{name}'", f"known: {', '.join(FUNCTIONS)}")
@@ -214,7 +250,9 @@ def _apply(node: ast.AST, args: List[Number], text: str) -> Number:
     if name == "leaky_relu":
         slope = args[1] if len(args) == 2 else 0.01
         if isinstance(slope, Value):
-            raise _fail(text, node.args[1], "the slope of leaky_relu must be a number, not depend on variables,")
+            raise _fail(
+                text, node.args[1], "the slope of leaky_relu must be a number, not depend on variables,"
+            )
         result = x.leaky_relu(slope)
     else:
         result = getattr(x, name)()
@@ -230,7 +268,7 @@ def _binary(symbol: str, left: Number, right: Number) -> Value:
         return left * right
     if symbol == "/":
         return left / right
-    return left ** right
+    return left**right
 
 
 def build(text: str, values: Mapping[str, float]) -> Graph:
@@ -247,8 +285,9 @@ def build(text: str, values: Mapping[str, float]) -> Graph:
     names = variable_names(tree)
     missing = [name for name in names if name not in values]
     if missing:
-        raise ExpressionError(f"no value for {', '.join(missing)}: add "
-                              + " ".join(f"--set {name}=NUMBER" for name in missing))
+        raise ExpressionError(
+            f"no value for {', '.join(missing)}: add " + " ".join(f"--set {name}=NUMBER" for name in missing)
+        )
     variables = {name: Value(values[name], label=name) for name in names}
     results: Dict[int, Number] = {}
     # post-order walk: a node is computed once all of its children have been

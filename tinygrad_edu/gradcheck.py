@@ -7,6 +7,7 @@ For every input entry x_i the slope of f is estimated as
 whose error shrinks like eps**2 (a one-sided difference only shrinks like eps). If backward()
 is right, both numbers agree to within ``atol + rtol * |numeric|``.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, List, Sequence
@@ -30,12 +31,15 @@ def _output_number(out: Any) -> float:
     if _is_tensor(out) and out.data.size == 1:
         return float(out.data.reshape(-1)[0])
     shape = getattr(getattr(out, "data", None), "shape", None)
-    raise TypeError(f"gradcheck: fn must return a Value or a one-element Tensor, got "
-                    f"{type(out).__name__}" + (f" of shape {shape}" if shape is not None else ""))
+    raise TypeError(
+        f"gradcheck: fn must return a Value or a one-element Tensor, got "
+        f"{type(out).__name__}" + (f" of shape {shape}" if shape is not None else "")
+    )
 
 
-def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+def gradcheck(
+    fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+) -> bool:
     """Check the gradients of ``fn(*inputs)`` with respect to every input, entry by entry.
 
     ``inputs`` are Values or Tensors (Tensors need ``requires_grad=True``; use float64, since
@@ -63,8 +67,10 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
     out = fn(*inputs)
     _output_number(out)  # type check before backward
     out.backward()
-    analytic = [np.array(x.grad, dtype=np.float64) if x.grad is not None else np.zeros(np.shape(x.data))
-                for x in inputs]
+    analytic = [
+        np.array(x.grad, dtype=np.float64) if x.grad is not None else np.zeros(np.shape(x.data))
+        for x in inputs
+    ]
 
     def f() -> float:
         return _output_number(fn(*inputs))
@@ -96,6 +102,8 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6,
                 where = f"{name}[{', '.join(map(str, index))}]" if index else name
                 mismatches.append(f"  {where}: backward {a!r}, numeric {n!r}")
     if mismatches:
-        raise GradcheckError(f"gradcheck: {len(mismatches)} gradient(s) disagree with central "
-                             f"differences (eps={eps}, atol={atol}, rtol={rtol}):\n" + "\n".join(mismatches))
+        raise GradcheckError(
+            f"gradcheck: {len(mismatches)} gradient(s) disagree with central "
+            f"differences (eps={eps}, atol={atol}, rtol={rtol}):\n" + "\n".join(mismatches)
+        )
     return True

@@ -14,6 +14,7 @@ in reverse *topological order*. The textbook way is a recursive depth-first sear
 but recursion fails past ~1,000 levels (Python's recursion limit), and a chain of a million
 operations is 1,000,000 levels deep. So we run the same search with an explicit stack.
 """
+
 from __future__ import annotations
 
 import gc

@@ -3,6 +3,7 @@
 Both follow PyTorch's formulas exactly, so their trajectories match ``torch.optim``.
 A parameter whose ``grad`` is None (a Tensor that backward() did not reach) is skipped.
 """
+
 from __future__ import annotations
 
 import math
@@ -92,8 +93,13 @@ class Adam(Optimizer):
     0.9
     """
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
-                 betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: Tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
         super().__init__(params)
         self.lr = _check_number("lr", lr)
         self.eps = _check_number("eps", eps)
@@ -108,8 +114,8 @@ class Adam(Optimizer):
         """One Adam update of every parameter that has a gradient."""
         self.t += 1
         b1, b2 = self.betas
-        bias1 = 1.0 - b1 ** self.t  # early averages are biased toward 0: divide it out
-        bias2 = 1.0 - b2 ** self.t
+        bias1 = 1.0 - b1**self.t  # early averages are biased toward 0: divide it out
+        bias2 = 1.0 - b2**self.t
         step_size = self.lr / bias1
         sqrt_bias2 = math.sqrt(bias2)
         for i, p in enumerate(self.params):
@@ -118,4 +124,4 @@ class Adam(Optimizer):
                 continue
             m = self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
             v = self.v[i] = b2 * self.v[i] + (1.0 - b2) * (g * g)
-            p.data -= step_size * m / ((v ** 0.5) / sqrt_bias2 + self.eps)
+            p.data -= step_size * m / ((v**0.5) / sqrt_bias2 + self.eps)

@@ -32,6 +32,7 @@ flows through every operation, without warnings.
 >>> loss.item(), W.grad.tolist()
 (7.0, [[1.0, 0.5], [1.0, 0.5]])
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -80,8 +81,9 @@ def _as_array(data: object, copy: bool) -> np.ndarray:
     """Array data for a Tensor: float32 stays float32, other numbers become float64;
     anything that is not numbers (str, None, bool, dict, objects) is a TypeError."""
     if isinstance(data, Tensor):
-        raise TypeError("Tensor() takes array data, got a Tensor (use t.detach() for a new "
-                        "leaf that shares t's data)")
+        raise TypeError(
+            "Tensor() takes array data, got a Tensor (use t.detach() for a new leaf that shares t's data)"
+        )
     if isinstance(data, (bool, np.bool_)) or data is None or isinstance(data, (str, bytes, dict, set)):
         raise TypeError(f"Tensor() takes numbers or arrays of numbers, got {type(data).__name__}")
     try:
@@ -90,7 +92,9 @@ def _as_array(data: object, copy: bool) -> np.ndarray:
         raise TypeError(f"Tensor() could not make a numeric array from {type(data).__name__}: {e}") from None
     kind = array.dtype.kind
     if kind not in "fiu":
-        what = {"b": "bool", "U": "str", "S": "bytes", "O": "object", "c": "complex"}.get(kind, str(array.dtype))
+        what = {"b": "bool", "U": "str", "S": "bytes", "O": "object", "c": "complex"}.get(
+            kind, str(array.dtype)
+        )
         raise TypeError(f"Tensor() takes numbers, got {type(data).__name__} of {what}")
     if array.dtype != np.float32 and array.dtype != np.float64:
         array = array.astype(np.float64)  # ints and float16 become float64
@@ -120,11 +124,11 @@ class Tensor(TensorArithmetic, TensorOps):
             raise TypeError(f"label must be a str, got {type(label).__name__}")
         self.data: np.ndarray = _as_array(data, copy=True)  # the numbers themselves
         self.grad: Optional[np.ndarray] = None  # dL/d(data), same shape, filled by backward()
-        self.requires_grad = requires_grad      # should backward() compute a grad for it?
-        self.label = label                      # a name for drawings, e.g. 'W1'
-        self._prev: Tuple[Tensor, ...] = ()     # the Tensors this one was computed from
-        self._op = ""                           # the operator that computed it ('' for a leaf)
-        self._ctx: Any = None                   # what backward needs besides the inputs
+        self.requires_grad = requires_grad  # should backward() compute a grad for it?
+        self.label = label  # a name for drawings, e.g. 'W1'
+        self._prev: Tuple[Tensor, ...] = ()  # the Tensors this one was computed from
+        self._op = ""  # the operator that computed it ('' for a leaf)
+        self._ctx: Any = None  # what backward needs besides the inputs
 
     @staticmethod
     def _result(data: np.ndarray, prev: Tuple["Tensor", ...], op: str, ctx: Any = None) -> "Tensor":
@@ -152,8 +156,10 @@ class Tensor(TensorArithmetic, TensorOps):
         in-place ``+=`` of a later contribution cannot change another tensor's grad.
         """
         if g.shape != self.data.shape:
-            raise RuntimeError(f"internal error: gradient of shape {g.shape} for a tensor of "
-                               f"shape {self.data.shape} (op {self._op or 'leaf'!r})")
+            raise RuntimeError(
+                f"internal error: gradient of shape {g.shape} for a tensor of "
+                f"shape {self.data.shape} (op {self._op or 'leaf'!r})"
+            )
         if self.grad is None:
             if g.dtype != self.data.dtype:
                 self.grad = g.astype(self.data.dtype)  # astype copies: always fresh
@@ -237,20 +243,26 @@ class Tensor(TensorArithmetic, TensorOps):
         [2.0, 40.0]
         """
         if not self.requires_grad:
-            raise RuntimeError("backward(): nothing in this graph requires grad, so there is no "
-                               "gradient to compute; create the parameters with "
-                               "Tensor(..., requires_grad=True), outside no_grad()")
+            raise RuntimeError(
+                "backward(): nothing in this graph requires grad, so there is no "
+                "gradient to compute; create the parameters with "
+                "Tensor(..., requires_grad=True), outside no_grad()"
+            )
         if grad is None:
             if self.data.size != 1:
-                raise RuntimeError(f"backward() without a gradient needs a one-element output, got "
-                                   f"shape {self.shape}; reduce it first (.sum() or .mean()) or pass "
-                                   f"backward(grad) with an array of shape {self.shape}")
+                raise RuntimeError(
+                    f"backward() without a gradient needs a one-element output, got "
+                    f"shape {self.shape}; reduce it first (.sum() or .mean()) or pass "
+                    f"backward(grad) with an array of shape {self.shape}"
+                )
             seed = np.ones_like(self.data)
         else:
             seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if seed.shape != self.shape:
-                raise ValueError(f"backward(grad): grad has shape {seed.shape} but the output has "
-                                 f"shape {self.shape}; they must be the same")
+                raise ValueError(
+                    f"backward(grad): grad has shape {seed.shape} but the output has "
+                    f"shape {self.shape}; they must be the same"
+                )
         order = topological_order(self)
         for node in order:
             if node._prev:

@@ -14,6 +14,7 @@ value used in 4 places gets the sum of the 4 gradients. Every binary rule below 
 >>> b.grad.tolist()   # b was used in both rows
 [2.0, 2.0, 2.0]
 """
+
 from __future__ import annotations
 
 import numbers
@@ -117,7 +118,7 @@ class TensorArithmetic:
         if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
             k = float(exponent)  # a plain number: only the base gets a gradient
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                data = self.data ** k
+                data = self.data**k
             return self._result(data, (self,), "**", k)
         exponent = self._operand(exponent)
         if exponent is NotImplemented:
@@ -166,7 +167,7 @@ class TensorArithmetic:
 
     def __rpow__(self, other: Operand) -> "Tensor":
         other = self._operand(other)
-        return other if other is NotImplemented else other ** self
+        return other if other is NotImplemented else other**self
 
     def __rmatmul__(self, other: Operand) -> "Tensor":
         if not isinstance(other, np.ndarray):
@@ -189,9 +190,11 @@ class TensorArithmetic:
         try:
             data = self.data @ other.data
         except ValueError:
-            raise ValueError(f"@: shapes {self.shape} and {other.shape} do not line up: the last axis of "
-                             f"the left operand must match the second-to-last of the right one "
-                             f"(both need at least 1 dimension)") from None
+            raise ValueError(
+                f"@: shapes {self.shape} and {other.shape} do not line up: the last axis of "
+                f"the left operand must match the second-to-last of the right one "
+                f"(both need at least 1 dimension)"
+            ) from None
         return self._result(data, (self, other), "@")
 
     def _matmul_backward(out: "Tensor") -> None:
@@ -200,9 +203,9 @@ class TensorArithmetic:
         a, b = out._prev
         A, B, g = a.data, b.data, out.grad
         if B.ndim == 1:
-            B, g = B[:, None], g[..., None]          # (k,) -> (k, 1); C gets its lost m axis back
+            B, g = B[:, None], g[..., None]  # (k,) -> (k, 1); C gets its lost m axis back
         if A.ndim == 1:
-            A, g = A[None, :], g[..., None, :]       # (k,) -> (1, k); C gets its lost n axis back
+            A, g = A[None, :], g[..., None, :]  # (k,) -> (1, k); C gets its lost n axis back
         if a.requires_grad:
             ga = unbroadcast(g @ np.swapaxes(B, -1, -2), A.shape)  # sum over broadcast batch axes
             a._add_grad(ga.reshape(a.data.shape))
@@ -211,15 +214,17 @@ class TensorArithmetic:
             b._add_grad(gb.reshape(b.data.shape))
 
 
-def _broadcast(symbol: str, combine: Callable[[np.ndarray, np.ndarray], np.ndarray],
-               a: "Tensor", b: "Tensor") -> np.ndarray:
+def _broadcast(
+    symbol: str, combine: Callable[[np.ndarray, np.ndarray], np.ndarray], a: "Tensor", b: "Tensor"
+) -> np.ndarray:
     """``combine(a.data, b.data)`` with numpy broadcasting; a mismatch names both shapes."""
     try:
         return combine(a.data, b.data)
     except ValueError:
-        raise ValueError(f"{symbol}: shapes {a.shape} and {b.shape} cannot be broadcast together "
-                         f"(numpy rule: compare from the right; each pair of sizes must match or be 1)"
-                         ) from None
+        raise ValueError(
+            f"{symbol}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+            f"(numpy rule: compare from the right; each pair of sizes must match or be 1)"
+        ) from None
 
 
 def unbroadcast(grad: np.ndarray, shape: Tuple[int, ...]) -> np.ndarray:
@@ -247,9 +252,11 @@ def unbroadcast(grad: np.ndarray, shape: Tuple[int, ...]) -> np.ndarray:
     return grad
 
 
+# fmt: off
 ARITHMETIC_BACKWARD_RULES: Dict[str, Callable[[Any], None]] = {
     "+": TensorArithmetic._add_backward, "-": TensorArithmetic._sub_backward,
     "neg": TensorArithmetic._neg_backward, "*": TensorArithmetic._mul_backward,
     "/": TensorArithmetic._div_backward, "**": TensorArithmetic._pow_const_backward,
     "pow": TensorArithmetic._pow_backward, "@": TensorArithmetic._matmul_backward,
 }
+# fmt: on

@@ -11,6 +11,7 @@ collected in ``OPS_BACKWARD_RULES`` at the bottom, keyed by the node's ``_op``.
 >>> x.grad.round(4).tolist()
 [[0.1345, 0.3655], [0.1345, 0.3655]]
 """
+
 from __future__ import annotations
 
 import numbers
@@ -234,8 +235,9 @@ class TensorOps:
         try:
             data = self.data.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape {self.data.shape} ({self.data.size} entries) "
-                             f"into {tuple(shape)}") from None
+            raise ValueError(
+                f"reshape: cannot reshape {self.data.shape} ({self.data.size} entries) into {tuple(shape)}"
+            ) from None
         return self._result(data, (self,), "reshape")
 
     def _reshape_backward(out: "Tensor") -> None:
@@ -341,6 +343,7 @@ def _plain_index(index: Any) -> Any:
     return index
 
 
+# fmt: off
 OPS_BACKWARD_RULES: Dict[str, Callable[[Any], None]] = {
     "exp": TensorOps._exp_backward, "log": TensorOps._log_backward,
     "sqrt": TensorOps._sqrt_backward, "tanh": TensorOps._tanh_backward,
@@ -351,3 +354,4 @@ OPS_BACKWARD_RULES: Dict[str, Callable[[Any], None]] = {
     "index": TensorOps._index_backward,
     "softmax": TensorOps._softmax_backward, "log_softmax": TensorOps._log_softmax_backward,
 }
+# fmt: on

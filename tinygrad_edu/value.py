@@ -26,6 +26,7 @@ through every operation instead of raising.
 >>> round(y.data, 4), round(w.grad, 4)
 (0.4621, 1.5729)
 """
+
 from __future__ import annotations
 
 import math
@@ -46,8 +47,7 @@ def _as_float(data: object) -> float:
     if type(data).__name__ == "bool_":  # numpy.bool_ is not a numbers.Real, but be explicit
         raise TypeError("Value() takes a number, got numpy.bool_")
     hint = " (convert it with float(...) first)" if isinstance(data, str) else ""
-    raise TypeError(f"Value() takes a number (float, int or numpy scalar), "
-                    f"got {type(data).__name__}{hint}")
+    raise TypeError(f"Value() takes a number (float, int or numpy scalar), got {type(data).__name__}{hint}")
 
 
 class Value:
@@ -63,18 +63,24 @@ class Value:
     __slots__ = ("data", "grad", "label", "_prev", "_op", "_ctx")
     __array_ufunc__ = None  # numpy defers to us: np.float64(2) * v calls v.__rmul__
 
-    def __init__(self, data: Number, label: str = "", _prev: Tuple["Value", ...] = (),
-                 _op: str = "", _ctx: Optional[float] = None) -> None:
+    def __init__(
+        self,
+        data: Number,
+        label: str = "",
+        _prev: Tuple["Value", ...] = (),
+        _op: str = "",
+        _ctx: Optional[float] = None,
+    ) -> None:
         if type(data) is not float:
             data = _as_float(data)
         if type(label) is not str:
             raise TypeError(f"label must be a str, got {type(label).__name__}")
-        self.data = data      # the number itself
-        self.grad = 0.0       # dL/d(this value), filled in by backward()
-        self.label = label    # a name for drawings, e.g. 'w1'
-        self._prev = _prev    # the Values this one was computed from
-        self._op = _op        # the operator that computed it ('' for a leaf)
-        self._ctx = _ctx      # a constant backward needs: the 2 in a * 2, an exponent, a slope
+        self.data = data  # the number itself
+        self.grad = 0.0  # dL/d(this value), filled in by backward()
+        self.label = label  # a name for drawings, e.g. 'w1'
+        self._prev = _prev  # the Values this one was computed from
+        self._op = _op  # the operator that computed it ('' for a leaf)
+        self._ctx = _ctx  # a constant backward needs: the 2 in a * 2, an exponent, a slope
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -197,7 +203,7 @@ class Value:
 
     def __rtruediv__(self, other: Number) -> "Value":
         c = _constant(other)
-        return NotImplemented if c is None else self ** -1.0 * c  # c / a = a**-1 * c
+        return NotImplemented if c is None else self**-1.0 * c  # c / a = a**-1 * c
 
     def __rpow__(self, other: Number) -> "Value":
         c = _constant(other)
@@ -312,6 +318,7 @@ class Value:
 
 
 # The chain-rule step of every operator, looked up by the node's `_op`.
+# fmt: off
 BACKWARD_RULES: Dict[str, Callable[[Value], None]] = {
     "+": Value._add_backward, "+c": Value._add_const_backward,
     "-": Value._sub_backward, "neg": Value._neg_backward,
@@ -322,6 +329,7 @@ BACKWARD_RULES: Dict[str, Callable[[Value], None]] = {
     "tanh": Value._tanh_backward, "sigmoid": Value._sigmoid_backward,
     "relu": Value._relu_backward, "leaky_relu": Value._leaky_relu_backward,
 }
+# fmt: on
 
 
 def _constant(x: object) -> Optional[float]:
@@ -335,6 +343,7 @@ def _constant(x: object) -> Optional[float]:
 
 
 # ***** IEEE-754 arithmetic helpers (Python's float ops raise where numpy/PyTorch return inf/nan) *****
+
 
 def _divide(a: float, b: float) -> float:
     try:

@@ -8,10 +8,24 @@
 
 Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``.
 """
-from .module import Module
-from .scalar import Neuron, Layer, MLP, ACTIVATIONS
-from .layers import Linear, Sequential, ReLU, Tanh, Sigmoid
-from .losses import mse_loss, binary_cross_entropy, cross_entropy
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "Linear", "Sequential", "ReLU", "Tanh",
-           "Sigmoid", "mse_loss", "binary_cross_entropy", "cross_entropy"]
+from .layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from .losses import binary_cross_entropy, cross_entropy, mse_loss
+from .module import Module
+from .scalar import ACTIVATIONS, MLP, Layer, Neuron
+
+__all__ = [
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "ACTIVATIONS",
+    "Linear",
+    "Sequential",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
+    "mse_loss",
+    "binary_cross_entropy",
+    "cross_entropy",
+]

@@ -13,6 +13,7 @@ and the lectures' Wx + b), ``b`` one entry per output unit.
 >>> [name for name, p in model.named_parameters()]
 ['0.weight', '0.bias', '2.weight', '2.bias']
 """
+
 from __future__ import annotations
 
 import math
@@ -39,8 +40,10 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """
     nout, nin = weight.data.shape
     if x.data.shape[-1:] != (nin,):
-        raise ValueError(f"linear: input of shape {x.shape} does not fit weight of shape "
-                         f"{weight.shape}: the input's last axis must have size {nin}")
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape "
+            f"{weight.shape}: the input's last axis must have size {nin}"
+        )
     data = x.data @ weight.data.T  # (..., nin) @ (nin, nout) -> (..., nout)
     if bias is None:
         return Tensor._result(data, (x, weight), "linear")
@@ -94,8 +97,9 @@ class Linear(Module):
     ((2, 3), (2,), (4, 2))
     """
 
-    def __init__(self, nin: int, nout: int, bias: bool = True, *,
-                 rng: Optional[np.random.Generator] = None) -> None:
+    def __init__(
+        self, nin: int, nout: int, bias: bool = True, *, rng: Optional[np.random.Generator] = None
+    ) -> None:
         _check_size("nin", nin)
         _check_size("nout", nout)
         if type(bias) is not bool:
@@ -104,8 +108,9 @@ class Linear(Module):
         bound = 1.0 / math.sqrt(nin)
         self.nin, self.nout = int(nin), int(nout)
         self.weight = Tensor(uniform(-bound, bound, size=(nout, nin)), requires_grad=True, label="weight")
-        self.bias = (Tensor(uniform(-bound, bound, size=(nout,)), requires_grad=True, label="bias")
-                     if bias else None)
+        self.bias = (
+            Tensor(uniform(-bound, bound, size=(nout,)), requires_grad=True, label="bias") if bias else None
+        )
 
     def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         return linear(_as_tensor(x, "Linear"), self.weight, self.bias)
@@ -172,8 +177,9 @@ class Sequential(Module):
     def __init__(self, *modules: Module) -> None:
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                raise TypeError(f"Sequential takes modules (Linear, ReLU, ...); argument {i} "
-                                f"is a {type(m).__name__}")
+                raise TypeError(
+                    f"Sequential takes modules (Linear, ReLU, ...); argument {i} is a {type(m).__name__}"
+                )
         self.modules = list(modules)
 
     def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:

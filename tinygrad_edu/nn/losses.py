@@ -13,6 +13,7 @@ whose gradient has a famously simple form: prediction minus target.
 >>> round(loss.item(), 4), logits.grad.round(4).tolist()  # softmax - one_hot
 (0.1698, [[-0.1562, 0.1142, 0.042]])
 """
+
 from __future__ import annotations
 
 from typing import Sequence, Union
@@ -35,8 +36,10 @@ def _as_target(target: object, like: Tensor, who: str) -> Tensor:
     if not isinstance(target, Tensor):
         target = Tensor._result(np.asarray(Tensor(target).data, dtype=like.data.dtype), (), "")
     if target.shape != like.shape:
-        raise ValueError(f"{who}: prediction of shape {like.shape} and target of shape "
-                         f"{target.shape} must have the same shape")
+        raise ValueError(
+            f"{who}: prediction of shape {like.shape} and target of shape "
+            f"{target.shape} must have the same shape"
+        )
     return target
 
 
@@ -90,19 +93,25 @@ def _class_labels(labels: object, n: int, classes: int) -> np.ndarray:
     elif isinstance(labels, (np.ndarray, list, tuple)):
         values = np.asarray(labels)
         if values.dtype.kind not in "iu" and values.size:
-            raise TypeError(f"cross_entropy: labels must be integer class indices, got an "
-                            f"array of {values.dtype}")
+            raise TypeError(
+                f"cross_entropy: labels must be integer class indices, got an array of {values.dtype}"
+            )
     else:
-        raise TypeError(f"cross_entropy: labels must be an int array (or list, or Tensor), "
-                        f"got {type(labels).__name__}")
+        raise TypeError(
+            f"cross_entropy: labels must be an int array (or list, or Tensor), got {type(labels).__name__}"
+        )
     if values.shape != (n,):
-        raise ValueError(f"cross_entropy: logits of shape ({n}, {classes}) need labels of shape "
-                         f"({n},), got labels of shape {values.shape}")
+        raise ValueError(
+            f"cross_entropy: logits of shape ({n}, {classes}) need labels of shape "
+            f"({n},), got labels of shape {values.shape}"
+        )
     low, high = values.min(), values.max()
     if low < 0 or high >= classes:
         bad = low if low < 0 else high
-        raise ValueError(f"cross_entropy: label {bad} is out of range for {classes} classes "
-                         f"(labels must be in 0..{classes - 1})")
+        raise ValueError(
+            f"cross_entropy: label {bad} is out of range for {classes} classes "
+            f"(labels must be in 0..{classes - 1})"
+        )
     return values
 
 
@@ -118,7 +127,9 @@ def cross_entropy(logits: Tensor, labels: Union[np.ndarray, Sequence[int], Tenso
     """
     logits = _check_tensor("cross_entropy: logits", logits)
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must be (N, C), one row per example, got shape {logits.shape}")
+        raise ValueError(
+            f"cross_entropy: logits must be (N, C), one row per example, got shape {logits.shape}"
+        )
     n, classes = logits.shape
     if n == 0:
         raise ValueError("cross_entropy: the batch is empty")

@@ -1,4 +1,5 @@
 """Module: what every layer and network shares: its parameters, zero_grad, save and load."""
+
 from __future__ import annotations
 
 import os
@@ -68,11 +69,13 @@ class Module:
         for name, p in named:
             want = np.shape(p.data)
             if name in stored and stored[name].shape != want:
-                problems.append(f"{name!r} has shape {stored[name].shape} in the file, "
-                                f"this module expects {want}")
+                problems.append(
+                    f"{name!r} has shape {stored[name].shape} in the file, this module expects {want}"
+                )
         if problems:
-            raise ValueError(f"cannot load {_npz_path(path)!r} into {type(self).__name__}: "
-                             + "; ".join(problems))
+            raise ValueError(
+                f"cannot load {_npz_path(path)!r} into {type(self).__name__}: " + "; ".join(problems)
+            )
         for name, p in named:
             if isinstance(p, Value):
                 p.data = float(stored[name])

@@ -4,6 +4,7 @@ A neuron computes y = phi(w . x + b): a weighted sum of its inputs plus a bias, 
 through an activation function phi. A layer is a list of neurons that all see the same
 inputs; an MLP is a list of layers, each feeding the next.
 """
+
 from __future__ import annotations
 
 import random
@@ -106,14 +107,15 @@ class MLP(Module):
     ('Value', 2)
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
-                 nonlin: bool = True) -> None:
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", nonlin: bool = True) -> None:
         if isinstance(nouts, int) or not len(nouts):
             raise TypeError(f"nouts must be a non-empty list of layer sizes, e.g. [16, 1], got {nouts!r}")
         sizes = [nin] + list(nouts)
         last = len(nouts) - 1
-        self.layers = [Layer(sizes[i], sizes[i + 1], nonlin=nonlin and i != last, activation=activation)
-                       for i in range(len(nouts))]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], nonlin=nonlin and i != last, activation=activation)
+            for i in range(len(nouts))
+        ]
 
     def __call__(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
         for layer in self.layers:
