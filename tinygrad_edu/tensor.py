@@ -9,7 +9,8 @@ becomes a handful of Tensor nodes instead of thousands of Value nodes. Each oper
   ``out.grad`` (an array shaped like ``out``) it adds dL/d(input) into every ``input.grad``.
 
 ``backward()`` visits the nodes from the output back to the leaves and looks each node's rule
-up in ``BACKWARD_RULES`` by ``_op``. The Tensor is split over three files, one concept each:
+up in ``BACKWARD_RULES`` by ``_op`` and calls it as ``rule(node, node.grad)``. The Tensor is
+split over three files, one concept each:
 
 * tensor.py (this file): what a Tensor holds, how results join the graph, backward();
 * tensor_arithmetic.py: ``+ - * / ** @`` with broadcasting, and ``unbroadcast``;
@@ -41,9 +42,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from . import tensor_arithmetic as arithmetic
+from . import tensor_ops as ops
 from .graph import topological_order
-from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, TensorArithmetic, unbroadcast
-from .tensor_ops import OPS_BACKWARD_RULES, TensorOps
+from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, unbroadcast
+from .tensor_ops import OPS_BACKWARD_RULES
 
 __all__ = ["Tensor", "no_grad", "unbroadcast", "BACKWARD_RULES"]
 
@@ -101,7 +104,7 @@ def _as_array(data: object, copy: bool) -> np.ndarray:
     return array
 
 
-class Tensor(TensorArithmetic, TensorOps):
+class Tensor:
     """An n-dimensional array in a computation graph: ``data`` and ``grad`` (dL/d data).
 
     ``data`` is a float64 ndarray (float32 if float32 data is given; the Tensor keeps its own
@@ -179,6 +182,26 @@ class Tensor(TensorArithmetic, TensorOps):
         if isinstance(x, np.ndarray):
             return Tensor._result(_as_array(x, copy=False), (), "")
         return NotImplemented
+
+    # ***** the operators: plain functions from tensor_arithmetic.py and tensor_ops.py *****
+    # Each takes the tensor as its first argument, so binding it here makes it a method:
+    # `a + b` calls arithmetic.add(a, b), `x.exp()` calls ops.exp(x).
+
+    __add__, __radd__ = arithmetic.add, arithmetic.radd
+    __sub__, __rsub__ = arithmetic.sub, arithmetic.rsub
+    __mul__, __rmul__ = arithmetic.mul, arithmetic.rmul
+    __truediv__, __rtruediv__ = arithmetic.div, arithmetic.rdiv
+    __pow__, __rpow__ = arithmetic.pow, arithmetic.rpow
+    __matmul__, __rmatmul__ = arithmetic.matmul, arithmetic.rmatmul
+    __neg__ = arithmetic.neg
+
+    exp, log, sqrt = ops.exp, ops.log, ops.sqrt
+    tanh, sigmoid, relu, leaky_relu = ops.tanh, ops.sigmoid, ops.relu, ops.leaky_relu
+    sum, mean, max = ops.sum, ops.mean, ops.max
+    reshape, transpose = ops.reshape, ops.transpose
+    T = property(ops.T)
+    __getitem__ = ops.getitem
+    softmax, log_softmax = ops.softmax, ops.log_softmax
 
     # ***** properties and conversions *****
 
@@ -271,14 +294,14 @@ class Tensor(TensorArithmetic, TensorOps):
         rules = BACKWARD_RULES
         for node in reversed(order):  # each node after every node that uses it
             if node._prev and node.grad is not None:
-                rules[node._op](node)
+                rules[node._op](node, node.grad)  # adds dL/d(input) into each input's grad
 
 
 _new_tensor = object.__new__
 
 
 # The chain-rule step of every operator, looked up by the node's `_op`.
-BACKWARD_RULES: Dict[str, Callable[[Tensor], None]] = {
+BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     **ARITHMETIC_BACKWARD_RULES,  # + - * / ** @ and neg (tensor_arithmetic.py)
     **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
 }

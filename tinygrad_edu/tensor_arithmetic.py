@@ -1,7 +1,10 @@
 """Tensor arithmetic: ``+ - * / **`` with numpy broadcasting, and ``@``, each with its backward rule.
 
-``Tensor`` (tensor.py) inherits every operator here. Numbers and numpy arrays are welcome on
-either side (``2 * t``, ``t - 1``, ``x_batch @ W``); they become constant leaves.
+Each operator is a plain function of the tensor ``self``, which ``Tensor`` (tensor.py) binds
+as a method (``a + b`` calls ``add(a, b)``); right under it sits its chain-rule step
+``add_backward(out, g)``, which gets g = dL/d(out) and adds dL/d(input) into each input.
+Numbers and numpy arrays are welcome on either side (``2 * t``, ``t - 1``, ``x_batch @ W``);
+they become constant leaves.
 
 Broadcasting lets a (3,) bias be added to a (4, 3) batch: numpy repeats the bias for every
 row. The chain rule then has to undo that repetition, which is what ``unbroadcast`` does: a
@@ -18,7 +21,7 @@ value used in 4 places gets the sum of the 4 gradients. Every binary rule below 
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, Any, Callable, Dict, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, Tuple, Union
 
 import numpy as np
 
@@ -28,190 +31,200 @@ if TYPE_CHECKING:
 Operand = Union["Tensor", np.ndarray, float, int]
 
 
-class TensorArithmetic:
-    """The operators Tensor inherits from this file (no state of its own)."""
+# ***** addition, subtraction, negation (with numpy broadcasting) *****
 
-    __slots__ = ()
-    data: np.ndarray
-    _prev: Tuple["Tensor", ...]
-    _ctx: Any
 
-    # ***** addition, subtraction, negation (with numpy broadcasting) *****
+def add(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    if other is NotImplemented:
+        return other
+    return self._result(_broadcast("+", np.add, self, other), (self, other), "+")
 
-    def __add__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        if other is NotImplemented:
-            return other
-        return self._result(_broadcast("+", np.add, self, other), (self, other), "+")
 
-    def _add_backward(out: "Tensor") -> None:
-        # d(a+b)/da = 1 and d(a+b)/db = 1: each operand gets the gradient unchanged,
-        # summed over the axes along which it was broadcast
-        a, b = out._prev
-        g = out.grad
+def add_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(a+b)/da = 1 and d(a+b)/db = 1: each operand gets the gradient unchanged,
+    # summed over the axes along which it was broadcast
+    a, b = out._prev
+    if a.requires_grad:
+        ga = unbroadcast(g, a.data.shape)
+        a._add_grad(ga, fresh=ga is not g)
+    if b.requires_grad:
+        gb = unbroadcast(g, b.data.shape)
+        b._add_grad(gb, fresh=gb is not g)
+
+
+def sub(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    if other is NotImplemented:
+        return other
+    return self._result(_broadcast("-", np.subtract, self, other), (self, other), "-")
+
+
+def sub_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(a-b)/da = 1, d(a-b)/db = -1
+    a, b = out._prev
+    if a.requires_grad:
+        ga = unbroadcast(g, a.data.shape)
+        a._add_grad(ga, fresh=ga is not g)
+    if b.requires_grad:
+        b._add_grad(-unbroadcast(g, b.data.shape))
+
+
+def neg(self: Tensor) -> Tensor:
+    return self._result(-self.data, (self,), "neg")
+
+
+def neg_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(-a)/da = -1
+    out._prev[0]._add_grad(-g)
+
+
+# ***** multiplication, division, powers *****
+
+
+def mul(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    if other is NotImplemented:
+        return other
+    return self._result(_broadcast("*", np.multiply, self, other), (self, other), "*")
+
+
+def mul_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(a*b)/da = b and d(a*b)/db = a, entry by entry
+    a, b = out._prev
+    if a.requires_grad:
+        a._add_grad(unbroadcast(g * b.data, a.data.shape))
+    if b.requires_grad:
+        b._add_grad(unbroadcast(g * a.data, b.data.shape))
+
+
+def div(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    if other is NotImplemented:
+        return other
+    with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is inf, 0/0 nan: no warnings
+        data = _broadcast("/", np.divide, self, other)
+    return self._result(data, (self, other), "/")
+
+
+def div_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 = -(a/b)/b
+    a, b = out._prev
+    with np.errstate(divide="ignore", invalid="ignore"):
         if a.requires_grad:
-            ga = unbroadcast(g, a.data.shape)
-            a._add_grad(ga, fresh=ga is not g)
+            a._add_grad(unbroadcast(g / b.data, a.data.shape))
         if b.requires_grad:
-            gb = unbroadcast(g, b.data.shape)
-            b._add_grad(gb, fresh=gb is not g)
+            b._add_grad(unbroadcast(-g * out.data / b.data, b.data.shape))
 
-    def __sub__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        if other is NotImplemented:
-            return other
-        return self._result(_broadcast("-", np.subtract, self, other), (self, other), "-")
 
-    def _sub_backward(out: "Tensor") -> None:
-        # d(a-b)/da = 1, d(a-b)/db = -1
-        a, b = out._prev
-        g = out.grad
-        if a.requires_grad:
-            ga = unbroadcast(g, a.data.shape)
-            a._add_grad(ga, fresh=ga is not g)
-        if b.requires_grad:
-            b._add_grad(-unbroadcast(g, b.data.shape))
-
-    def __neg__(self) -> "Tensor":
-        return self._result(-self.data, (self,), "neg")
-
-    def _neg_backward(out: "Tensor") -> None:
-        # d(-a)/da = -1
-        out._prev[0]._add_grad(-out.grad)
-
-    # ***** multiplication, division, powers *****
-
-    def __mul__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        if other is NotImplemented:
-            return other
-        return self._result(_broadcast("*", np.multiply, self, other), (self, other), "*")
-
-    def _mul_backward(out: "Tensor") -> None:
-        # d(a*b)/da = b and d(a*b)/db = a, entry by entry
-        a, b = out._prev
-        g = out.grad
-        if a.requires_grad:
-            a._add_grad(unbroadcast(g * b.data, a.data.shape))
-        if b.requires_grad:
-            b._add_grad(unbroadcast(g * a.data, b.data.shape))
-
-    def __truediv__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        if other is NotImplemented:
-            return other
-        with np.errstate(divide="ignore", invalid="ignore"):  # x/0 is inf, 0/0 nan: no warnings
-            data = _broadcast("/", np.divide, self, other)
-        return self._result(data, (self, other), "/")
-
-    def _div_backward(out: "Tensor") -> None:
-        # d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 = -(a/b)/b
-        a, b = out._prev
-        g = out.grad
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if a.requires_grad:
-                a._add_grad(unbroadcast(g / b.data, a.data.shape))
-            if b.requires_grad:
-                b._add_grad(unbroadcast(-g * out.data / b.data, b.data.shape))
-
-    def __pow__(self, exponent: Operand) -> "Tensor":
-        if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
-            k = float(exponent)  # a plain number: only the base gets a gradient
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                data = self.data**k
-            return self._result(data, (self,), "**", k)
-        exponent = self._operand(exponent)
-        if exponent is NotImplemented:
-            return exponent
+def pow(self: Tensor, exponent: Operand) -> Tensor:
+    if isinstance(exponent, numbers.Real) and not isinstance(exponent, bool):
+        k = float(exponent)  # a plain number: only the base gets a gradient
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            data = _broadcast("**", np.power, self, exponent)
-        return self._result(data, (self, exponent), "pow")
+            data = self.data**k
+        return self._result(data, (self,), "**", k)
+    exponent = self._operand(exponent)
+    if exponent is NotImplemented:
+        return exponent
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        data = _broadcast("**", np.power, self, exponent)
+    return self._result(data, (self, exponent), "pow")
 
-    def _pow_const_backward(out: "Tensor") -> None:
-        # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
-        a, k = out._prev[0], out._ctx
-        if k == 0.0:  # a**0 is the constant 1: zero gradient, even at a = 0
-            a._add_grad(np.zeros_like(a.data))
-            return
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            a._add_grad(k * a.data ** (k - 1.0) * out.grad)
 
-    def _pow_backward(out: "Tensor") -> None:
-        # d(a**b)/da = b * a**(b-1) and d(a**b)/db = a**b * ln(a)
-        a, b = out._prev
-        g = out.grad
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if a.requires_grad:  # b = 0 means a constant 1: no gradient, even at a = 0
-                da = np.where(b.data == 0.0, 0.0, b.data * a.data ** (b.data - 1.0))
-                a._add_grad(unbroadcast(da * g, a.data.shape))
-            if b.requires_grad:  # 0**b is flat in b for b >= 0 (as in PyTorch)
-                db = np.where((a.data == 0.0) & (b.data >= 0.0), 0.0, out.data * np.log(a.data))
-                b._add_grad(unbroadcast(db * g, b.data.shape))
+def pow_const_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
+    a, k = out._prev[0], out._ctx
+    if k == 0.0:  # a**0 is the constant 1: zero gradient, even at a = 0
+        a._add_grad(np.zeros_like(a.data))
+        return
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        a._add_grad(k * a.data ** (k - 1.0) * g)
 
-    # reflected operators: 2 + t, 2 - t, 2 * t, 2 / t, 2 ** t, array @ t
-    def __radd__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        return other if other is NotImplemented else other + self
 
-    def __rsub__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        return other if other is NotImplemented else other - self
+def pow_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(a**b)/da = b * a**(b-1) and d(a**b)/db = a**b * ln(a)
+    a, b = out._prev
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if a.requires_grad:  # b = 0 means a constant 1: no gradient, even at a = 0
+            da = np.where(b.data == 0.0, 0.0, b.data * a.data ** (b.data - 1.0))
+            a._add_grad(unbroadcast(da * g, a.data.shape))
+        if b.requires_grad:  # 0**b is flat in b for b >= 0 (as in PyTorch)
+            db = np.where((a.data == 0.0) & (b.data >= 0.0), 0.0, out.data * np.log(a.data))
+            b._add_grad(unbroadcast(db * g, b.data.shape))
 
-    def __rmul__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        return other if other is NotImplemented else other * self
 
-    def __rtruediv__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        return other if other is NotImplemented else other / self
+# reflected operators: 2 + t, 2 - t, 2 * t, 2 / t, 2 ** t, array @ t
+def radd(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    return other if other is NotImplemented else other + self
 
-    def __rpow__(self, other: Operand) -> "Tensor":
-        other = self._operand(other)
-        return other if other is NotImplemented else other**self
 
-    def __rmatmul__(self, other: Operand) -> "Tensor":
-        if not isinstance(other, np.ndarray):
-            return NotImplemented
-        return self._operand(other) @ self
+def rsub(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    return other if other is NotImplemented else other - self
 
-    # ***** matrix multiplication *****
 
-    def __matmul__(self, other: Union["Tensor", np.ndarray]) -> "Tensor":
-        """Matrix product, numpy-style: (n, k) @ (k, m) -> (n, m); leading axes are batch
-        axes and broadcast, (B, n, k) @ (k, m) -> (B, n, m); a 1-D operand is a vector.
+def rmul(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    return other if other is NotImplemented else other * self
 
-        >>> from tinygrad_edu import Tensor
-        >>> (Tensor([[1.0, 2.0]]) @ Tensor([[3.0], [4.0]])).item()
-        11.0
-        """
-        if not isinstance(other, (TensorArithmetic, np.ndarray)):
-            return NotImplemented
-        other = self._operand(other)
-        try:
-            data = self.data @ other.data
-        except ValueError:
-            raise ValueError(
-                f"@: shapes {self.shape} and {other.shape} do not line up: the last axis of "
-                f"the left operand must match the second-to-last of the right one "
-                f"(both need at least 1 dimension)"
-            ) from None
-        return self._result(data, (self, other), "@")
 
-    def _matmul_backward(out: "Tensor") -> None:
-        # C = A @ B  =>  dL/dA = dL/dC @ B^T  and  dL/dB = A^T @ dL/dC   (per batch entry).
-        # A vector operand is treated as a 1-row (left) or 1-column (right) matrix.
-        a, b = out._prev
-        A, B, g = a.data, b.data, out.grad
-        if B.ndim == 1:
-            B, g = B[:, None], g[..., None]  # (k,) -> (k, 1); C gets its lost m axis back
-        if A.ndim == 1:
-            A, g = A[None, :], g[..., None, :]  # (k,) -> (1, k); C gets its lost n axis back
-        if a.requires_grad:
-            ga = unbroadcast(g @ np.swapaxes(B, -1, -2), A.shape)  # sum over broadcast batch axes
-            a._add_grad(ga.reshape(a.data.shape))
-        if b.requires_grad:
-            gb = unbroadcast(np.swapaxes(A, -1, -2) @ g, B.shape)
-            b._add_grad(gb.reshape(b.data.shape))
+def rdiv(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    return other if other is NotImplemented else other / self
+
+
+def rpow(self: Tensor, other: Operand) -> Tensor:
+    other = self._operand(other)
+    return other if other is NotImplemented else other**self
+
+
+def rmatmul(self: Tensor, other: Operand) -> Tensor:
+    if not isinstance(other, np.ndarray):
+        return NotImplemented
+    return self._operand(other) @ self
+
+
+# ***** matrix multiplication *****
+
+
+def matmul(self: Tensor, other: Union["Tensor", np.ndarray]) -> Tensor:
+    """Matrix product, numpy-style: (n, k) @ (k, m) -> (n, m); leading axes are batch
+    axes and broadcast, (B, n, k) @ (k, m) -> (B, n, m); a 1-D operand is a vector.
+
+    >>> from tinygrad_edu import Tensor
+    >>> (Tensor([[1.0, 2.0]]) @ Tensor([[3.0], [4.0]])).item()
+    11.0
+    """
+    if not isinstance(other, (type(self), np.ndarray)):
+        return NotImplemented
+    other = self._operand(other)
+    try:
+        data = self.data @ other.data
+    except ValueError:
+        raise ValueError(
+            f"@: shapes {self.shape} and {other.shape} do not line up: the last axis of "
+            f"the left operand must match the second-to-last of the right one "
+            f"(both need at least 1 dimension)"
+        ) from None
+    return self._result(data, (self, other), "@")
+
+
+def matmul_backward(out: Tensor, g: np.ndarray) -> None:
+    # C = A @ B  =>  dL/dA = dL/dC @ B^T  and  dL/dB = A^T @ dL/dC   (per batch entry).
+    # A vector operand is treated as a 1-row (left) or 1-column (right) matrix.
+    a, b = out._prev
+    A, B = a.data, b.data
+    if B.ndim == 1:
+        B, g = B[:, None], g[..., None]  # (k,) -> (k, 1); C gets its lost m axis back
+    if A.ndim == 1:
+        A, g = A[None, :], g[..., None, :]  # (k,) -> (1, k); C gets its lost n axis back
+    if a.requires_grad:
+        ga = unbroadcast(g @ np.swapaxes(B, -1, -2), A.shape)  # sum over broadcast batch axes
+        a._add_grad(ga.reshape(a.data.shape))
+    if b.requires_grad:
+        gb = unbroadcast(np.swapaxes(A, -1, -2) @ g, B.shape)
+        b._add_grad(gb.reshape(b.data.shape))
 
 
 def _broadcast(
@@ -253,10 +266,10 @@ def unbroadcast(grad: np.ndarray, shape: Tuple[int, ...]) -> np.ndarray:
 
 
 # fmt: off
-ARITHMETIC_BACKWARD_RULES: Dict[str, Callable[[Any], None]] = {
-    "+": TensorArithmetic._add_backward, "-": TensorArithmetic._sub_backward,
-    "neg": TensorArithmetic._neg_backward, "*": TensorArithmetic._mul_backward,
-    "/": TensorArithmetic._div_backward, "**": TensorArithmetic._pow_const_backward,
-    "pow": TensorArithmetic._pow_backward, "@": TensorArithmetic._matmul_backward,
+ARITHMETIC_BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
+    "+": add_backward, "-": sub_backward,
+    "neg": neg_backward, "*": mul_backward,
+    "/": div_backward, "**": pow_const_backward,
+    "pow": pow_backward, "@": matmul_backward,
 }
 # fmt: on

@@ -51,13 +51,12 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     return Tensor._result(data, (x, weight, bias), "linear")
 
 
-def _linear_backward(out: Tensor) -> None:
+def _linear_backward(out: Tensor, g: np.ndarray) -> None:
     # y = x @ W.T + b, with g = dL/dy of shape (..., nout):
     #   dL/dx = g @ W          (..., nout) @ (nout, nin) -> (..., nin)
     #   dL/dW = g.T @ x        (nout, rows) @ (rows, nin) -> (nout, nin): summed over the rows
     #   dL/db = sum of g over the rows (b was broadcast to every row)
     x, weight = out._prev[0], out._prev[1]
-    g = out.grad
     g_rows = g.reshape(-1, g.shape[-1])  # every leading axis is a batch of rows
     if weight.requires_grad:
         weight._add_grad(g_rows.T @ x.data.reshape(-1, x.data.shape[-1]))

@@ -71,11 +71,11 @@ def binary_cross_entropy(logits: Tensor, target: Target) -> Tensor:
     return Tensor._result(np.asarray(losses.mean()), (logits, target), "binary_cross_entropy")
 
 
-def _binary_cross_entropy_backward(out: Tensor) -> None:
+def _binary_cross_entropy_backward(out: Tensor, g: np.ndarray) -> None:
     # d(loss_i)/dx_i = sigmoid(x_i) - t_i and d(loss_i)/dt_i = -x_i; the mean divides by n
     logits, target = out._prev
     x, t = logits.data, target.data
-    scale = out.grad / x.size
+    scale = g / x.size
     if logits.requires_grad:
         s = np.exp(-np.logaddexp(0.0, -x))  # stable sigmoid
         logits._add_grad((s - t) * scale)
@@ -143,14 +143,14 @@ def cross_entropy(logits: Tensor, labels: Union[np.ndarray, Sequence[int], Tenso
     return Tensor._result(np.asarray(loss), (logits,), "cross_entropy", (e, total, labels))
 
 
-def _cross_entropy_backward(out: Tensor) -> None:
+def _cross_entropy_backward(out: Tensor, g: np.ndarray) -> None:
     # d(loss)/d(logits) = (softmax(logits) - one_hot(labels)) / N
     logits = out._prev[0]
     e, total, labels = out._ctx
     n = len(labels)
     grad = e / total  # (N, C) the softmax probabilities
     grad[np.arange(n), labels] -= 1.0
-    grad *= out.grad / n
+    grad *= g / n
     logits._add_grad(grad)
 
 
