@@ -189,6 +189,9 @@ class Sequential(Module):
     def named_parameters(self) -> List[Tuple[str, Parameter]]:
         return [pair for i, m in enumerate(self.modules) for pair in prefixed(str(i), m)]
 
+    def named_children(self) -> List[Tuple[str, Module]]:
+        return [(str(i), m) for i, m in enumerate(self.modules)]  # '0', '1', ... as in PyTorch
+
     def __getitem__(self, i: int) -> Module:
         return self.modules[i]
 

@@ -1,15 +1,17 @@
-"""Module: what every layer and network shares: its parameters, zero_grad, save and load."""
+"""Module: what every layer and network shares: its parameters and sub-modules, training or
+evaluation mode, zero_grad, save and load."""
 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, Iterator, List, Tuple, TypeVar, Union
 
 import numpy as np
 
 from ..value import Value
 
 Parameter = Any  # a Value, or a Tensor with requires_grad=True
+M = TypeVar("M", bound="Module")
 
 
 def _npz_path(path: Union[str, "os.PathLike[str]"]) -> str:
@@ -22,7 +24,57 @@ class Module:
 
     Names are dotted paths in a stable order, as in PyTorch: ``layers.0.neurons.1.w.0``,
     ``0.weight``. ``parameters()``, ``zero_grad()``, ``save()`` and ``load()`` all build on them.
+
+    ``training`` is True for a new module; ``eval()`` and ``train()`` switch it for the module
+    and everything inside it (only layers such as ``Dropout`` behave differently).
     """
+
+    training: bool = True  # the class default: every module starts in training mode
+
+    def named_children(self) -> List[Tuple[str, "Module"]]:
+        """The modules directly inside this one, with their names: each attribute that is a
+        Module, and each Module in an attribute that is a list (named ``attr.0``, ``attr.1``).
+
+        >>> from tinygrad_edu import nn
+        >>> [name for name, _ in nn.MLP(2, [3, 1]).named_children()]
+        ['layers.0', 'layers.1']
+        """
+        children: List[Tuple[str, Module]] = []
+        for attr, value in vars(self).items():
+            if isinstance(value, Module):
+                children.append((attr, value))
+            elif isinstance(value, (list, tuple)):
+                children += [(f"{attr}.{i}", m) for i, m in enumerate(value) if isinstance(m, Module)]
+        return children
+
+    def named_modules(self, prefix: str = "") -> Iterator[Tuple[str, "Module"]]:
+        """This module (named ``prefix``) and every module inside it, parents before children,
+        without recursion (a stack, as in graph.py)."""
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            yield name, module
+            children = module.named_children()
+            stack += [(f"{name}.{child}" if name else child, m) for child, m in reversed(children)]
+
+    def train(self: M, mode: bool = True) -> M:
+        """Put this module and all modules inside it in training mode (``mode=False``: evaluation
+        mode); returns the module, so ``model = Net().train()`` works.
+
+        >>> from tinygrad_edu import nn
+        >>> net = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+        >>> net.eval().training, net[0].training, net.train().training
+        (False, False, True)
+        """
+        if type(mode) is not bool:
+            raise TypeError(f"train(mode) takes True or False, got {type(mode).__name__}")
+        for _, module in self.named_modules():
+            module.training = mode
+        return self
+
+    def eval(self: M) -> M:
+        """Evaluation mode for this module and all inside it (``train(False)``); returns it."""
+        return self.train(False)
 
     def named_parameters(self) -> List[Tuple[str, Parameter]]:
         """(name, parameter) pairs; a module without parameters returns []."""
