@@ -3,12 +3,14 @@
 * scalar, in micrograd's layout: ``Neuron``, ``Layer``, ``MLP`` on Values;
 * tensor, in PyTorch's layout: ``Linear`` (weight (nout, nin)), ``Sequential``, ``ReLU``,
   ``Tanh``, ``Sigmoid``;
+* for images (NCHW): ``Conv2d`` (weight (out, in, kh, kw)), ``MaxPool2d``, ``Flatten``;
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
 
 Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``.
 """
 
+from .conv import Conv2d, Flatten, MaxPool2d
 from .layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, mse_loss
 from .module import Module
@@ -25,6 +27,9 @@ __all__ = [
     "ReLU",
     "Tanh",
     "Sigmoid",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
     "mse_loss",
     "binary_cross_entropy",
     "cross_entropy",
