@@ -136,18 +136,17 @@ def conv2d(
             f"{H}x{W} padded by {ph}x{pw} to {H + 2 * ph}x{W + 2 * pw}"
         )
     H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    K = C * kh * kw  # numbers in one patch
     # The bias rides along in the matrix product: a row of ones under the patches, and the
     # bias as one more column of the weights (b[f] is the weight of a constant input 1).
-    cols = np.empty((K + (bias is not None), H_out * W_out * N), x.dtype)  # (K [+1], patches)
-    _im2col(_pad(x, ph, pw), kh, kw, sh, sw, cols[:K])  # rows 0..K-1: (K, H_out*W_out*N)
-    w_mat = w.reshape(F, K)  # (F, C, kh, kw) -> (F, K): one kernel per row
+    cols = _patch_matrix(x, kh, kw, sh, sw, ph, pw, ones=bias is not None)  # (K [+1], patches)
+    w_mat = w.reshape(F, C * kh * kw)  # (F, C, kh, kw) -> (F, K): one kernel per row
     if bias is not None:
-        cols[K] = 1.0  # (patches,) the row of ones
         w_mat = np.concatenate([w_mat, bias.data[:, None]], axis=1)  # (F, K + 1)
     out = w_mat @ cols  # (F, K [+1]) @ (K [+1], H_out*W_out*N) -> (F, H_out*W_out*N)
     data = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # an (N, F, H_out, W_out) view
-    return self._result(data, prev, "conv2d", (cols, sh, sw, ph, pw))
+    # cols is not kept for the backward pass, which makes it again: it holds every pixel kh*kw
+    # times, and a training step that keeps less memory alive is faster than one copy costs.
+    return self._result(data, prev, "conv2d", (sh, sw, ph, pw))
 
 
 def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
@@ -161,20 +160,29 @@ def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
     return padded
 
 
-def _im2col(xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, cols: np.ndarray) -> None:
-    """Padded images (C, Hp, Wp, N) -> the patch matrix ``cols`` (C*kh*kw, H_out*W_out*N).
+def _patch_matrix(
+    x: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, ones: bool
+) -> np.ndarray:
+    """NCHW images -> their patch matrix ``cols`` (C*kh*kw [+1], H_out*W_out*N) ("im2col").
 
-    ``cols[(c, i, j), (h, w, n)] = xp[c, h*sh + i, w*sw + j, n]``: row order (c, i, j) is that of
-    ``weight.reshape(F, -1)``, so one matrix product applies every kernel to every patch.
+    ``cols[(c, i, j), (h, w, n)] = xpad[c, h*sh + i, w*sw + j, n]``: row order (c, i, j) is that
+    of ``weight.reshape(F, -1)``, so one matrix product applies every kernel to every patch.
+    With ``ones``, one more row of ones at the bottom (for the bias).
     """
-    C, _, _, N = xp.shape
-    H_out, W_out = (xp.shape[1] - kh) // sh + 1, (xp.shape[2] - kw) // sw + 1
+    xp = _pad(x, ph, pw)  # (C, Hp, Wp, N)
+    C, Hp, Wp, N = xp.shape
+    H_out, W_out = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
     s_c, s_h, s_w, s_n = xp.strides
     # a view with two axes per spatial axis: (i, j) inside the patch, (h, w) the patch's place
     patches = as_strided(
         xp, (C, kh, kw, H_out, W_out, N), (s_c, s_h, s_w, s_h * sh, s_w * sw, s_n), writeable=False
     )  # (C, kh, kw, H_out, W_out, N), no copy
-    np.copyto(cols.reshape(patches.shape), patches)  # the one copy, into (C*kh*kw, Ho*Wo*N)
+    K = C * kh * kw
+    cols = np.empty((K + ones, H_out * W_out * N), x.dtype)  # (K [+1], H_out*W_out*N)
+    np.copyto(cols[:K].reshape(patches.shape), patches)  # the one copy
+    if ones:
+        cols[K] = 1.0  # (H_out*W_out*N,)
+    return cols
 
 
 def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
@@ -183,43 +191,43 @@ def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
     #                             column, against the row of ones, is dL/db = g summed over patches
     #   dL/dcols = W.T @ g        (K, F) @ (F, patches), then col2im puts it on the pixels
     x, weight = out._prev[0], out._prev[1]
-    cols, sh, sw, ph, pw = out._ctx
+    sh, sw, ph, pw = out._ctx
     F, C, kh, kw = weight.data.shape
     K = C * kh * kw
     g_mat = _batch_last(g).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, Ho*Wo*N); free if g is batch-last
     bias = out._prev[2] if len(out._prev) == 3 and out._prev[2].requires_grad else None
     if weight.requires_grad or bias is not None:
+        cols = _patch_matrix(x.data, kh, kw, sh, sw, ph, pw, ones=len(out._prev) == 3)  # (K [+1], .)
         d_w = (cols @ g_mat.T).T  # (F, K [+1]): g @ cols.T, which BLAS computes faster this way
+        del cols  # (freed before d_cols is made)
         if weight.requires_grad:
             weight._add_grad(d_w[:, :K].reshape(weight.data.shape))  # (F, C, kh, kw)
         if bias is not None:
             bias._add_grad(d_w[:, K])  # (F,)
     if x.requires_grad:
-        d_cols = weight.data.reshape(F, K).T @ g_mat  # (K, Ho*Wo*N)
-        x._add_grad(_col2im(d_cols, x.data.shape, weight.data.shape, g.shape, sh, sw, ph, pw))
+        x._add_grad(_col2im(weight.data, g_mat, x.data.shape, sh, sw, ph, pw))  # (N, C, H, W)
 
 
 def _col2im(
-    d_cols: np.ndarray,
-    x_shape: Tuple[int, ...],
-    w_shape: Tuple[int, ...],
-    out_shape: Tuple[int, ...],
-    sh: int,
-    sw: int,
-    ph: int,
-    pw: int,
+    weight: np.ndarray, g_mat: np.ndarray, x_shape: Tuple[int, ...], sh: int, sw: int, ph: int, pw: int
 ) -> np.ndarray:
-    """The adjoint of im2col: every column entry's gradient is *added* to the pixel it was
-    copied from (a pixel in several patches gets the sum). One slice per kernel offset (i, j):
-    offset (i, j) of patch (h, w) read pixel (h*sh + i, w*sw + j)."""
+    """dL/dx of the images from g = dL/d(out) (F, H_out*W_out*N), via dL/dcols = W.T @ g.
+
+    col2im is the adjoint of im2col: each entry of dL/dcols is *added* to the pixel it was
+    copied from (a pixel in several patches gets the sum). Offset (i, j) of patch (h, w) read
+    pixel (h*sh + i, w*sw + j), so it is one strided slice per kernel offset. The rows of
+    dL/dcols for offset (i, j) are W[:, :, i, j].T @ g: computing them offset by offset (kh*kw
+    small products instead of one big one) adds each piece while it is still in the cache.
+    """
     N, C, H, W = x_shape
-    _, _, kh, kw = w_shape
-    _, _, H_out, W_out = out_shape
-    d_patches = d_cols.reshape(C, kh, kw, H_out, W_out, N)  # (C, kh, kw, Ho, Wo, N), a view
-    dxp = np.zeros((C, H + 2 * ph, W + 2 * pw, N), d_cols.dtype)  # (C, Hp, Wp, N)
+    F, _, kh, kw = weight.shape
+    H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    dxp = np.zeros((C, H + 2 * ph, W + 2 * pw, N), g_mat.dtype)  # (C, Hp, Wp, N)
     for i in range(kh):
-        for j in range(kw):  # (C, Ho, Wo, N) slice of every pixel that offset (i, j) read
-            dxp[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_patches[:, i, j]
+        for j in range(kw):
+            d_piece = weight[:, :, i, j].T @ g_mat  # (C, F) @ (F, Ho*Wo*N): rows (c, i, j) of dL/dcols
+            # (C, Ho, Wo, N) slice of every pixel that offset (i, j) read
+            dxp[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_piece.reshape(C, H_out, W_out, N)
     return dxp[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # an (N, C, H, W) view
 
 
@@ -291,8 +299,9 @@ def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
         for j in range(kw):  # offsets in row-major order: only the first tie keeps its mark
             if i or j:
                 here = is_max[:, :, i, :, j]  # (C, Ho, Wo, N), a view
-                here &= ~found
-                found |= here
+                np.greater(here, found, out=here)  # here and not found (True > False)
+                if (i, j) != (kh - 1, kw - 1):
+                    found |= here
     # (a float 0/1 mask: numpy multiplies float * float several times faster than float * bool)
     d_windows = is_max.astype(g.dtype)  # (C, Ho, kh, Wo, kw, N)
     d_windows *= _batch_last(g)[:, :, None, :, None]  # each window's gradient, at its maximum
