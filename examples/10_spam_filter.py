@@ -1,6 +1,6 @@
 """Example 10: a spam filter: words in, "spam or not spam" out (tensor engine).
 
-What it shows: the lecture's email slide, trained for real on 350 short messages written for
+What it shows: the lecture's email slide, trained for real on 507 short messages written for
 this example (examples/data/, see its README).
   * Features: a bag of words. A small tokenizer lowercases a message and cuts it into words;
     web addresses, amounts of money and other numbers become the tokens <url>, <money> and
@@ -17,7 +17,9 @@ this example (examples/data/, see its README).
     small L2 penalty on the weights, then tested on a fixed held-out quarter of the messages
     (seeded, stratified: the same share of spam as the training split).
 It prints the held-out accuracy of both models and the messages they got wrong, the most
-spam-like and ham-like words, and the verdict on any message you give it.
+spam-like and ham-like words, and the verdict on any message you give it. The top words mix
+real spam signals ("free", "pay", <url>) with the style of a small corpus (its ham says "the"
+and "bring" more often): a model learns whatever tells its training data apart.
 
 Run:   python examples/10_spam_filter.py [--quick] [--out out/] [--message "You won a prize!"]
 Writes: out/spam_filter.png (needs matplotlib): loss curves and the top spam and ham words
