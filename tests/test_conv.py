@@ -229,6 +229,8 @@ W = Tensor(np.zeros((4, 3, 3, 3)))
         (lambda: nn.Conv2d(3, 4, 3, bias="yes"), TypeError, "bias must be True or False, got str"),
         (lambda: nn.Conv2d(3, 4, 3, stride=(2, 0)), ValueError, "stride must be at least 1"),
         (lambda: nn.Conv2d(3, 4, 3)("x"), TypeError, "Conv2d takes a Tensor"),
+        (lambda: nn.Conv2d(3, 4, 3, rng=-1), ValueError, "rng seed must be >= 0, got -1"),
+        (lambda: nn.Conv2d(3, 4, 3, rng=1.5), TypeError, "rng must be an int seed.*got float"),
         (lambda: nn.MaxPool2d(2, stride=-1), ValueError, "stride must be at least 1"),
         (lambda: nn.Flatten()(Tensor(np.zeros(5))), ValueError, r"Flatten needs a batch axis.*\(5,\)"),
     ],
