@@ -232,7 +232,9 @@ def test_tensor_sentences_name_the_rule_with_shapes():
     loss, _ = linear_mse_graph(0)
     lines = [str(step) for step in backward_steps(loss)]
     linear = [line for line in lines if "linear(" in line]
-    assert linear == ["v3 = linear(x, W, b): dL/dW += g.T @ x   (16, 2); dL/db += g summed over the rows   (16,)"]
+    assert linear == [
+        "v3 = linear(x, W, b): dL/dW += g.T @ x   (16, 2); dL/db += g summed over the rows   (16,)"
+    ]
     t = Tensor([1.0, 2.0], requires_grad=True, label="t")
     total, square = backward_steps((t * t).sum())
     assert str(total) == "v2 = sum(v1): dL/dv1 += g copied to every entry   (2,)"

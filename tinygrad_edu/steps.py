@@ -79,10 +79,11 @@ class Step:
             parts = [
                 f"dL/d{self.name(x)} += {number(local)} * {number(self.grad)} = {number(contribution)}"
                 for x, local, contribution in self.inputs
+                if local is not None  # (a Value's inputs always have one)
             ]
         else:
             parts = [
-                f"dL/d{self.name(x)} += {rule_text(self.node, x, self.name)}   {tuple(np.shape(contribution))}"
+                f"dL/d{self.name(x)} += {rule_text(self.node, x, self.name)}   {np.shape(contribution)}"
                 for x, _, contribution in self.inputs
             ]
         return head + ("; ".join(parts) if parts else "no input requires a gradient")

@@ -79,8 +79,9 @@ class _Recorder:
             what = _number(node.data) if scalar else _tensor_text(node.data)
             text = f"{self.name(node)} = {what}   (a leaf: given, not computed)"
         elif scalar:
+            with_names = expression_text(node, self.name)
             with_numbers = expression_text(node, lambda x: _in_parentheses(x.data))
-            text = f"{self.name(node)} = {expression_text(node, self.name)} = {with_numbers} = {_number(node.data)}"
+            text = f"{self.name(node)} = {with_names} = {with_numbers} = {_number(node.data)}"
         else:
             text = f"{self.name(node)} = {expression_text(node, self.name)}: {_tensor_text(node.data)}"
         inputs = sorted({self.index[id(x)] for x in node._prev})
@@ -116,7 +117,7 @@ class _Recorder:
         for x, local, contribution in step.inputs:
             j, x_name = self.index[id(x)], self.name(x)
             marks.append(j)
-            if isinstance(node, Value):
+            if local is not None:  # a Value: the local derivative is a number
                 line = f"dL/d{x_name} += d{name}/d{x_name} * g = {_number(local)} * {_number(step.grad)}"
                 line += f" = {_number(contribution)}"
                 label = f"local {_number(local)}"
