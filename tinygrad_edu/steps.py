@@ -114,7 +114,8 @@ _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "pow": "**", "@": "@"}
 _WITH_CONSTANT = {"+c": "+", "*c": "*", "/c": "/", "**": "**"}
 
 # dL/d(input) for Tensor ops, one formula per input: {0}, {1}, ... are the inputs' names,
-# {out} the node's, g is dL/d(node). An op missing here reads "(the <op> rule)".
+# {out} the node's, {x} the input's own, g is dL/d(node); an op with any number of inputs
+# (cat, stack) has one formula for all. An op missing here reads "(the <op> rule)".
 # fmt: off
 _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
     "+": ("g", "g"), "-": ("g", "-g"), "neg": ("-g",),
@@ -131,7 +132,11 @@ _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
     "linear": ("g @ {1}", "g.T @ {0}", "g summed over the rows"),
     "binary_cross_entropy": ("g * (sigmoid({0}) - {1}) / n", "g * -{0} / n"),
     "cross_entropy": ("g * (softmax({0}) - one_hot(labels)) / n",),
+    "abs": ("g * sign({0})",), "clip": ("g where {0} is inside the range, else 0",),
+    "min": ("g at the minimum",), "where": ("g where the condition holds", "g where it does not"),
+    "cat": ("the piece of g where {x} was put",), "stack": ("the slice of g where {x} was put",),
 }
+_ANY_NUMBER_OF_INPUTS = {"cat", "stack"}
 # fmt: on
 
 
@@ -171,9 +176,13 @@ def rule_text(node: Any, x: Any, name: Callable[[Any], str]) -> str:
     formulas = _TENSOR_RULES.get(node._op, ())
     ctx = getattr(node, "_ctx", None)
     k = f"{ctx:g}" if isinstance(ctx, float) else "k"  # the exponent of a ** k
+    if node._op in _ANY_NUMBER_OF_INPUTS:
+        formulas = formulas * len(node._prev)
     names = [name(each) for each in node._prev]
     terms = [
-        formulas[i].format(*names, out=name(node), k=k) if i < len(formulas) else f"(the {node._op} rule)"
+        formulas[i].format(*names, out=name(node), x=name(x), k=k)
+        if i < len(formulas)
+        else f"(the {node._op} rule)"
         for i, each in enumerate(node._prev)
         if each is x
     ]
