@@ -88,8 +88,9 @@ def main() -> None:
     print(f"play() on {model} + squared error: {values} values, {frames} frames,")
     print(f"a page of {size / 1e6:.2f} MB; median of {rounds} round(s), seconds:")
     medians = {part: statistics.median(r[part] for r in results) for part in results[0]}
+    parts = medians["steps"] + medians["dot"] + medians["page"]
     for part, seconds in medians.items():
-        share = "" if part in ("total", "dot (CPU)") else f"  ({seconds / medians['total']:.0%})"
+        share = "" if part in ("total", "dot (CPU)") else f"  ({seconds / parts:.0%})"
         print(f"  {part:<10} {seconds:6.3f}{share}")
     verdict = "under" if medians["total"] < 3.0 else "OVER"
     print(
