@@ -25,8 +25,10 @@ import sys
 import tracemalloc
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import numpy as np  # noqa: E402
 import timing  # noqa: E402  (sets BLAS threads before numpy loads)
+
+# isort: split
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinygrad_edu import Value, nn  # noqa: E402

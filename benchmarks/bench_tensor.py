@@ -24,8 +24,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import numpy as np  # noqa: E402
 import timing  # noqa: E402  (sets BLAS threads before numpy loads)
+
+# isort: split
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tinygrad_edu import Tensor, nn, optim  # noqa: E402
