@@ -2,16 +2,18 @@
 
 * scalar, in micrograd's layout: ``Neuron``, ``Layer``, ``MLP`` on Values;
 * tensor, in PyTorch's layout: ``Linear`` (weight (nout, nin)), ``Sequential``, ``ReLU``,
-  ``Tanh``, ``Sigmoid``;
+  ``Tanh``, ``Sigmoid``, ``Dropout``, ``Residual`` (a skip connection), ``RNNCell`` (one
+  recurrent step);
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
 
 Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``.
 """
 
-from .layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Dropout, Linear, ReLU, Residual, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, mse_loss
 from .module import Module
+from .recurrent import RNNCell
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 
 __all__ = [
@@ -25,6 +27,9 @@ __all__ = [
     "ReLU",
     "Tanh",
     "Sigmoid",
+    "Dropout",
+    "Residual",
+    "RNNCell",
     "mse_loss",
     "binary_cross_entropy",
     "cross_entropy",
