@@ -296,11 +296,13 @@ class Residual(Module):
     def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         x = _as_tensor(x, "Residual")
         fx = self.module(x)
-        if not isinstance(fx, Tensor) or fx.data.shape != x.data.shape:
-            got = fx.shape if isinstance(fx, Tensor) else type(fx).__name__
+        inner = type(self.module).__name__
+        if not isinstance(fx, Tensor):
+            raise TypeError(f"Residual: the inner {inner} returned a {type(fx).__name__}, not a Tensor")
+        if fx.data.shape != x.data.shape:
             raise ValueError(
-                f"Residual: the inner {type(self.module).__name__} turned input of shape {x.shape} "
-                f"into {got}; x + f(x) needs f to keep the shape"
+                f"Residual: the inner {inner} turned input of shape {x.shape} into shape "
+                f"{fx.shape}; x + f(x) needs f to keep the shape"
             )
         return x + fx
 
