@@ -189,7 +189,8 @@ def cells_sharing(patterns, seed=0):
     own elsewhere, as fused RNNCells and as six-node oracles on copies of the same numbers.
     Returns (fused cells, oracle cells, fused parameters, oracle parameters)."""
     rng = np.random.default_rng(seed)
-    own = [[rng.uniform(-0.6, 0.6, s) for s in [(3, 2), (3, 3), (3,), (3,)]] for _ in range(len(patterns) + 1)]
+    shapes = [(3, 2), (3, 3), (3,), (3,)]
+    own = [[rng.uniform(-0.6, 0.6, s) for s in shapes] for _ in range(len(patterns) + 1)]
     fused_own = [[Tensor(a.copy(), requires_grad=True) for a in arrays] for arrays in own]
     oracle_own = [[Tensor(a.copy(), requires_grad=True) for a in arrays] for arrays in own]
     fused, oracle = [], []
