@@ -31,6 +31,7 @@ from .layers import Rng, _as_tensor, _check_size, random_source
 from .module import Module, Parameter
 
 NONLINEARITIES = ("tanh", "relu")
+Term = Tuple[np.ndarray, np.ndarray, np.ndarray]  # one step's (g_a, x, h), see the backward rule
 
 
 class _Step:
@@ -43,9 +44,6 @@ class _Step:
         self.nonlinearity = nonlinearity
         self.later: Optional[List[Term]] = None  # (g_a, x, h) of later steps, not yet added
         self.later_grad: Optional[np.ndarray] = None  # this node's grad array when they came
-
-
-Term = Tuple[np.ndarray, np.ndarray, np.ndarray]  # one step's (g_a, x, h), see the backward rule
 
 
 def rnn_cell(
