@@ -111,6 +111,8 @@ def test_p_of_the_wrong_type_is_a_type_error(p, name):
 def test_dropout_other_errors_and_repr():
     with pytest.raises(TypeError, match="rng.*str"):
         nn.Dropout(0.5, rng="seed")
+    with pytest.raises(ValueError, match="Dropout.*seed.*-3"):
+        nn.Dropout(0.5, rng=-3)
     with pytest.raises(TypeError, match="list"):
         nn.Dropout(0.5)([1.0, 2.0])
     assert repr(nn.Dropout()) == "Dropout(p=0.5)" and repr(nn.Dropout(0.25)) == "Dropout(p=0.25)"

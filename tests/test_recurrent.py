@@ -399,6 +399,7 @@ def test_repr():
         (dict(input_size=2, hidden_size=3, bias=1), TypeError, "bias.*int"),
         (dict(input_size=2, hidden_size=3, rng="seed"), TypeError, "rng.*str"),
         (dict(input_size=2, hidden_size=3, rng=1.5), TypeError, "rng.*float"),
+        (dict(input_size=2, hidden_size=3, rng=-1), ValueError, "seed.*-1"),
     ],
 )
 def test_constructor_errors(kwargs, error, match):

@@ -97,6 +97,8 @@ def random_source(rng: Rng, who: str) -> Any:
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"{who}: an rng seed must be >= 0, got {rng}")
         return np.random.default_rng(int(rng))
     raise TypeError(f"{who}: rng must be an int seed or a numpy Generator, got {type(rng).__name__}")
 
