@@ -109,11 +109,10 @@ def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
         g_a *= g
     else:
         g_a = g * (hn > 0.0)
-    terms = [(g_a, x.data, h.data)]
-    if step.later is not None:
-        if step.later_grad is g:  # handed down in this backward pass (not left by an unfinished one)
-            terms += step.later
-        step.later = step.later_grad = None
+    # the terms handed down in this backward pass (not any left by an unfinished one), and ours
+    terms = step.later if step.later is not None and step.later_grad is g else []
+    step.later = step.later_grad = None
+    terms.append((g_a, x.data, h.data))
     if x.requires_grad:
         x._add_grad(g_a.dot(weight_ih.data))
     if h.requires_grad:
