@@ -18,6 +18,7 @@ split over several files, one concept each:
 * tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax;
 * tensor_select.py: abs, clip, min, argmax/argmin, comparisons ``< <= > >=``, where;
 * tensor_shape.py: cat, stack, flatten.
+* tensor_conv.py: conv2d and max_pool2d on NCHW images.
 
 A result records its graph only if one of its inputs has ``requires_grad=True`` (and we are
 not inside ``no_grad()``), so evaluating a model without gradients builds no graph at all.
@@ -46,11 +47,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import tensor_arithmetic as arithmetic
+from . import tensor_conv as conv
 from . import tensor_ops as ops
 from . import tensor_select as select
 from . import tensor_shape as shaping
 from .graph import topological_order
 from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, unbroadcast
+from .tensor_conv import CONV_BACKWARD_RULES
 from .tensor_ops import OPS_BACKWARD_RULES
 from .tensor_select import SELECT_BACKWARD_RULES
 from .tensor_shape import SHAPE_BACKWARD_RULES
@@ -215,6 +218,7 @@ class Tensor:
     where = staticmethod(select.where)
     cat, stack = staticmethod(shaping.cat), staticmethod(shaping.stack)
     flatten = shaping.flatten
+    conv2d, max_pool2d = conv.conv2d, conv.max_pool2d
 
     # ***** making tensors, as in PyTorch: Tensor.zeros(2, 3) or Tensor.zeros((2, 3)) *****
 
@@ -393,4 +397,5 @@ BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
     **SELECT_BACKWARD_RULES,  # abs, clip, min, where (tensor_select.py)
     **SHAPE_BACKWARD_RULES,  # cat, stack (tensor_shape.py)
+    **CONV_BACKWARD_RULES,  # conv2d, max_pool2d (tensor_conv.py)
 }

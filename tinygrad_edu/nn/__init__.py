@@ -4,12 +4,14 @@
 * tensor, in PyTorch's layout: ``Linear`` (weight (nout, nin)), ``Sequential``, ``ReLU``,
   ``Tanh``, ``Sigmoid``, ``Dropout``, ``Residual`` (a skip connection), ``RNNCell`` (one
   recurrent step);
+* for images (NCHW): ``Conv2d`` (weight (out, in, kh, kw)), ``MaxPool2d``, ``Flatten``;
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
 
 Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``.
 """
 
+from .conv import Conv2d, Flatten, MaxPool2d
 from .layers import Dropout, Linear, ReLU, Residual, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, mse_loss
 from .module import Module
@@ -30,6 +32,9 @@ __all__ = [
     "Dropout",
     "Residual",
     "RNNCell",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
     "mse_loss",
     "binary_cross_entropy",
     "cross_entropy",

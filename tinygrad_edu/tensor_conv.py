@@ -1,0 +1,330 @@
+"""Convolution and max-pooling on batches of images, each forward next to its backward rule.
+
+Images are NCHW, as in PyTorch: ``x[n, c, h, w]`` is pixel (h, w) of channel c of image n.
+A convolution slides a small kernel over the image; output channel f at (h, w) is
+
+    out[n, f, h, w] = b[f] + sum over c, i, j of  xpad[n, c, h*sh + i, w*sw + j] * W[f, c, i, j]
+
+where ``xpad`` is the input with ``padding`` zeros around it and (sh, sw) is the stride.
+The idea, as plain loops (correct, and about a thousand times too slow in Python)::
+
+    for n in range(N):                          # every image
+        for f in range(F):                      # every output channel (kernel)
+            for h in range(H_out):              # every output pixel
+                for w in range(W_out):
+                    patch = xpad[n, :, h*sh : h*sh + kh, w*sw : w*sw + kw]   # (C, kh, kw)
+                    out[n, f, h, w] = (patch * W[f]).sum() + b[f]
+
+The fast form below does the same in one matrix product ("im2col"): copy every patch into a
+column of a matrix ``cols`` of shape (C*kh*kw, patches), then ``W.reshape(F, -1) @ cols``
+computes all F * patches dot products at once. The backward pass is two more products
+(dL/dW = g @ cols.T and dL/dcols = W.T @ g) and ``col2im``, which adds each column's gradient
+back onto the pixels it was copied from: one strided slice per kernel offset (i, j), so
+kh*kw numpy operations whatever the image size. Max-pooling uses the same trick: a view
+with one axis per window position and one per offset inside the window, and one numpy
+operation per kernel offset.
+
+Memory layout (speed, not meaning). numpy copies fast when the innermost, contiguous run of
+numbers is long. In NCHW the innermost run of a patch is kw numbers (3, say); so internally
+these functions arrange every array as (C, H, W, N), with the batch innermost, where the runs
+are W*N numbers long. The results they return are still NCHW tensors (``t.shape`` is
+(N, C, H, W) and ``t.data[n, c, h, w]`` means what it always means): they are *views* of
+(C, H, W, N) buffers, numpy's elementwise functions (relu, +, *) keep that memory order, and
+the next conv2d or max_pool2d reads it without a copy. ``x.transpose(1, 2, 3, 0)`` turns the
+NCHW view back into its (C, H, W, N) buffer for free.
+
+>>> import numpy as np
+>>> from tinygrad_edu import Tensor
+>>> x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+>>> k = Tensor(np.ones((1, 1, 2, 2)))                  # sums each 2x2 patch
+>>> y = x.conv2d(k, stride=2)
+>>> y.data.tolist()
+[[[[10.0, 18.0], [42.0, 50.0]]]]
+>>> y.max_pool2d(2).data.tolist()
+[[[[50.0]]]]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+IntPair = Union[int, Sequence[int]]
+
+
+def _pair(name: str, value: IntPair, low: int) -> Tuple[int, int]:
+    """``3`` -> (3, 3) and ``(3, 2)`` -> (3, 2), checked: ints, each at least ``low``."""
+    if type(value) is int and value >= low:  # the common case, first
+        return value, value
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or an (h, w) pair, got {value!r}")
+        pair = tuple(value)
+    else:
+        pair = (value, value)
+    for v in pair:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if pair[0] < low or pair[1] < low:
+        raise ValueError(f"{name} must be at least {low}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_images(who: str, x: np.ndarray) -> None:
+    if x.ndim != 4:
+        raise ValueError(f"{who}: input must be 4-D (N, C, H, W), got shape {x.shape}")
+
+
+def _batch_last(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> (C, H, W, N), a view (contiguous if x came from conv2d or max_pool2d)."""
+    return x.transpose(1, 2, 3, 0)
+
+
+# ***** convolution *****
+
+
+def conv2d(
+    self: Tensor,
+    weight: Tensor,
+    bias: Optional[Tensor] = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+) -> Tensor:
+    """2-D convolution (cross-correlation, as in PyTorch) of NCHW images with F kernels.
+
+    ``self`` is (N, C, H, W), ``weight`` (F, C, kh, kw), ``bias`` (F,) or None; ``stride`` and
+    ``padding`` (zeros on every side) are ints or (h, w) pairs. The result is (N, F, H_out,
+    W_out) with H_out = (H + 2*padding - kh) // stride + 1 (the same for W).
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import Tensor
+    >>> x = Tensor(np.ones((2, 3, 5, 5)))
+    >>> w = Tensor(np.ones((4, 3, 3, 3)), requires_grad=True)
+    >>> y = x.conv2d(w, Tensor(np.zeros(4)), padding=1)
+    >>> y.shape, float(y.data[0, 0, 0, 0]), float(y.data[0, 0, 2, 2])  # a corner sees 2x2 of 3x3
+    ((2, 4, 5, 5), 12.0, 27.0)
+    """
+    x = self.data
+    if not isinstance(weight, type(self)):
+        raise TypeError(f"conv2d: weight must be a Tensor, got {type(weight).__name__}")
+    _check_images("conv2d", x)
+    w = weight.data
+    if w.ndim != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out, in, kh, kw), got shape {w.shape}")
+    N, C, H, W = x.shape
+    F, C_w, kh, kw = w.shape
+    if C_w != C:
+        raise ValueError(
+            f"conv2d: input of shape {x.shape} has {C} channels, but weight of shape {w.shape} "
+            f"expects {C_w} (weight is (out, in, kh, kw))"
+        )
+    prev: Tuple[Tensor, ...] = (self, weight)
+    if bias is not None:
+        if not isinstance(bias, type(self)):
+            raise TypeError(f"conv2d: bias must be a Tensor or None, got {type(bias).__name__}")
+        if bias.data.shape != (F,):
+            raise ValueError(
+                f"conv2d: bias must have shape ({F},) for weight of shape {w.shape}, got {bias.shape}"
+            )
+        prev = (self, weight, bias)
+    sh, sw = _pair("stride", stride, 1)
+    ph, pw = _pair("padding", padding, 0)
+    if w.size == 0:
+        raise ValueError(f"conv2d: weight of shape {w.shape} has no entries")
+    if kh > H + 2 * ph or kw > W + 2 * pw:
+        raise ValueError(
+            f"conv2d: kernel {kh}x{kw} (weight of shape {w.shape}) does not fit the input "
+            f"{H}x{W} padded by {ph}x{pw} to {H + 2 * ph}x{W + 2 * pw}"
+        )
+    H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    # The bias rides along in the matrix product: a row of ones under the patches, and the
+    # bias as one more column of the weights (b[f] is the weight of a constant input 1).
+    cols = _patch_matrix(x, kh, kw, sh, sw, ph, pw, ones=bias is not None)  # (K [+1], patches)
+    w_mat = w.reshape(F, C * kh * kw)  # (F, C, kh, kw) -> (F, K): one kernel per row
+    if bias is not None:
+        w_mat = np.concatenate([w_mat, bias.data[:, None]], axis=1)  # (F, K + 1)
+    out = w_mat @ cols  # (F, K [+1]) @ (K [+1], H_out*W_out*N) -> (F, H_out*W_out*N)
+    data = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # an (N, F, H_out, W_out) view
+    # cols is not kept for the backward pass, which makes it again: it holds every pixel kh*kw
+    # times, and a training step that keeps less memory alive is faster than one copy costs.
+    return self._result(data, prev, "conv2d", (sh, sw, ph, pw))
+
+
+def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
+    """(N, C, H, W) images -> (C, H + 2*ph, W + 2*pw, N), with zeros around the edges."""
+    xb = _batch_last(x)  # (C, H, W, N), a view
+    if ph == 0 and pw == 0:
+        return xb
+    C, H, W, N = xb.shape
+    padded = np.zeros((C, H + 2 * ph, W + 2 * pw, N), x.dtype)  # (C, H+2ph, W+2pw, N)
+    padded[:, ph : ph + H, pw : pw + W] = xb  # the image in the middle
+    return padded
+
+
+def _patch_matrix(
+    x: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, ones: bool
+) -> np.ndarray:
+    """NCHW images -> their patch matrix ``cols`` (C*kh*kw [+1], H_out*W_out*N) ("im2col").
+
+    ``cols[(c, i, j), (h, w, n)] = xpad[c, h*sh + i, w*sw + j, n]``: row order (c, i, j) is that
+    of ``weight.reshape(F, -1)``, so one matrix product applies every kernel to every patch.
+    With ``ones``, one more row of ones at the bottom (for the bias).
+    """
+    xp = _pad(x, ph, pw)  # (C, Hp, Wp, N)
+    C, Hp, Wp, N = xp.shape
+    H_out, W_out = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
+    s_c, s_h, s_w, s_n = xp.strides
+    # a view with two axes per spatial axis: (i, j) inside the patch, (h, w) the patch's place
+    patches = as_strided(
+        xp, (C, kh, kw, H_out, W_out, N), (s_c, s_h, s_w, s_h * sh, s_w * sw, s_n), writeable=False
+    )  # (C, kh, kw, H_out, W_out, N), no copy
+    K = C * kh * kw
+    cols = np.empty((K + ones, H_out * W_out * N), x.dtype)  # (K [+1], H_out*W_out*N)
+    np.copyto(cols[:K].reshape(patches.shape), patches)  # the one copy
+    if ones:
+        cols[K] = 1.0  # (H_out*W_out*N,)
+    return cols
+
+
+def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
+    # out = W @ cols (as matrices, the bias a column of W), with g = dL/d(out) as (F, patches):
+    #   dL/dW    = g @ cols.T     (F, patches) @ (patches, K [+1]) -> (F, K [+1]); the last
+    #                             column, against the row of ones, is dL/db = g summed over patches
+    #   dL/dcols = W.T @ g        (K, F) @ (F, patches), put on the pixels by col2im
+    x, weight = out._prev[0], out._prev[1]
+    sh, sw, ph, pw = out._ctx
+    F, C, kh, kw = weight.data.shape
+    K = C * kh * kw
+    g_mat = _batch_last(g).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, Ho*Wo*N); free if g is batch-last
+    bias = out._prev[2] if len(out._prev) == 3 and out._prev[2].requires_grad else None
+    if weight.requires_grad or bias is not None:
+        cols = _patch_matrix(x.data, kh, kw, sh, sw, ph, pw, ones=len(out._prev) == 3)  # (K [+1], .)
+        d_w = (cols @ g_mat.T).T  # (F, K [+1]): g @ cols.T, which BLAS computes faster this way
+        del cols  # (freed before col2im makes its arrays)
+        if weight.requires_grad:
+            weight._add_grad(d_w[:, :K].reshape(weight.data.shape))  # (F, C, kh, kw)
+        if bias is not None:
+            bias._add_grad(d_w[:, K])  # (F,)
+    if x.requires_grad:
+        x._add_grad(_col2im(weight.data, g_mat, x.data.shape, sh, sw, ph, pw))  # (N, C, H, W)
+
+
+def _col2im(
+    weight: np.ndarray, g_mat: np.ndarray, x_shape: Tuple[int, ...], sh: int, sw: int, ph: int, pw: int
+) -> np.ndarray:
+    """dL/dx of the images from g = dL/d(out) (F, H_out*W_out*N), via dL/dcols = W.T @ g.
+
+    col2im is the adjoint of im2col: each entry of dL/dcols is *added* to the pixel it was
+    copied from (a pixel in several patches gets the sum). Offset (i, j) of patch (h, w) read
+    pixel (h*sh + i, w*sw + j), so it is one strided slice per kernel offset. The rows of
+    dL/dcols for offset (i, j) are W[:, :, i, j].T @ g: computing them offset by offset (kh*kw
+    small products instead of one big one) adds each piece while it is still in the cache.
+    """
+    N, C, H, W = x_shape
+    F, _, kh, kw = weight.shape
+    H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    dxp = np.zeros((C, H + 2 * ph, W + 2 * pw, N), g_mat.dtype)  # (C, Hp, Wp, N)
+    for i in range(kh):
+        for j in range(kw):
+            d_piece = weight[:, :, i, j].T @ g_mat  # (C, F) @ (F, Ho*Wo*N): rows (c, i, j) of dL/dcols
+            # (C, Ho, Wo, N) slice of every pixel that offset (i, j) read
+            dxp[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_piece.reshape(C, H_out, W_out, N)
+    return dxp[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # an (N, C, H, W) view
+
+
+# ***** max-pooling *****
+
+
+def max_pool2d(self: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None) -> Tensor:
+    """The largest value of each kh x kw window, channel by channel: (N, C, H, W) ->
+    (N, C, H_out, W_out), H_out = (H - kh) // stride + 1. ``stride`` defaults to the kernel
+    size (windows side by side, no overlap); no padding.
+
+    The gradient goes to the maximum of each window. Ties: when several entries of a window
+    share the maximum, the first one in row-major order gets the whole gradient, as in
+    PyTorch (so the results match it exactly, ties included). A window holding nan gives nan.
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import Tensor
+    >>> x = Tensor(np.array([[[[1.0, 2.0], [4.0, 3.0]]]]), requires_grad=True)
+    >>> y = x.max_pool2d(2); y.backward(np.ones((1, 1, 1, 1)))
+    >>> y.data.tolist(), x.grad.tolist()
+    ([[[[4.0]]]], [[[[0.0, 0.0], [1.0, 0.0]]]])
+    """
+    x = self.data
+    _check_images("max_pool2d", x)
+    kh, kw = _pair("kernel_size", kernel_size, 1)
+    sh, sw = (kh, kw) if stride is None else _pair("stride", stride, 1)
+    N, C, H, W = x.shape
+    if kh > H or kw > W:
+        raise ValueError(f"max_pool2d: kernel {kh}x{kw} is larger than the input {H}x{W} (shape {x.shape})")
+    windows = _windows(_batch_last(x), kh, kw, sh, sw)  # (C, Ho, kh, Wo, kw, N), a view
+    # A running maximum over the kernel offsets in row-major order. For the backward pass,
+    # note where each offset strictly beat the maximum so far: a window's maximum sits at the
+    # last offset that did (at (0, 0) if none did; on a tie the earlier offset keeps it).
+    offsets = [(i, j) for i in range(kh) for j in range(kw)]
+    pooled = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N): offset (0, 0) of every window
+    beats = []
+    for i, j in offsets[1:]:
+        here = windows[:, :, i, :, j]  # (C, Ho, Wo, N): offset (i, j) of every window, a view
+        if self.requires_grad:
+            beats.append(here > pooled)  # (C, Ho, Wo, N) bool
+        np.maximum(pooled, here, out=pooled)
+    data = pooled.transpose(3, 0, 1, 2)  # an (N, C, H_out, W_out) view of the (C, Ho, Wo, N) buffer
+    return self._result(data, (self,), "max_pool2d", (kh, kw, sh, sw, offsets, beats))
+
+
+def _tiled(H: int, W: int, kh: int, kw: int, sh: int, sw: int) -> bool:
+    """Do the windows tile the image: side by side, every pixel in exactly one window?"""
+    return sh == kh and sw == kw and H % kh == 0 and W % kw == 0
+
+
+def _windows(xb: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
+    """Images (C, H, W, N) -> their pooling windows, a view (C, H_out, kh, W_out, kw, N):
+    ``windows[c, h, i, w, j, n] = xb[c, h*sh + i, w*sw + j, n]``."""
+    C, H, W, N = xb.shape
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    if _tiled(H, W, kh, kw, sh, sw):
+        return xb.reshape(C, H_out, kh, W_out, kw, N)  # splitting H and W is enough (no copy)
+    s_c, s_h, s_w, s_n = xb.strides
+    return as_strided(
+        xb, (C, H_out, kh, W_out, kw, N), (s_c, s_h * sh, s_h, s_w * sw, s_w, s_n), writeable=False
+    )
+
+
+def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(max of a window)/d(entry) = 1 for the entry that is the maximum, 0 for the others:
+    # each window's gradient goes to its maximum, which forward's `beats` locate.
+    x = out._prev[0]
+    kh, kw, sh, sw, offsets, beats = out._ctx
+    C, H_out, W_out, N = _batch_last(g).shape
+    is_max = np.empty((C, H_out, kh, W_out, kw, N), bool)  # window (h, w) has its max at (i, j)
+    later = np.zeros((C, H_out, W_out, N), bool)  # windows whose maximum is at a later offset
+    for (i, j), beat in zip(offsets[:0:-1], beats[::-1]):  # the last offset first
+        np.greater(beat, later, out=is_max[:, :, i, :, j])  # beat here and not later (True > False)
+        later |= beat
+    np.logical_not(later, out=is_max[:, :, 0, :, 0])  # no offset beat (0, 0)
+    # (a float 0/1 mask: numpy multiplies float * float several times faster than float * bool)
+    d_windows = is_max.astype(g.dtype)  # (C, Ho, kh, Wo, kw, N)
+    d_windows *= _batch_last(g)[:, :, None, :, None]  # each window's gradient, at its maximum
+    H, W = x.data.shape[2:]
+    if _tiled(H, W, kh, kw, sh, sw):  # the windows are the image, cut up
+        dx = d_windows.reshape(C, H, W, N)
+    else:  # the adjoint of the windows view: add every window's entries back onto the pixels
+        dx = np.zeros((C, H, W, N), g.dtype)  # pixels in no window keep 0
+        for i, j in offsets:  # (C, Ho, Wo, N) slice of the pixels that offset (i, j) covers
+            dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_windows[:, :, i, :, j]
+    x._add_grad(dx.transpose(3, 0, 1, 2))  # an (N, C, H, W) view
+
+
+# fmt: off
+CONV_BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
+    "conv2d": conv2d_backward,
+    "max_pool2d": max_pool2d_backward,
+}
+# fmt: on
