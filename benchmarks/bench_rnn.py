@@ -1,0 +1,219 @@
+"""How fast is backpropagation through time with nn.RNNCell next to hand-written numpy (and PyTorch)?
+
+    python benchmarks/bench_rnn.py          # about 30 seconds; --quick for a smoke test
+
+The step: an Elman RNN h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) over T = 50 time
+steps from h_0 = 0, batch 16, 8 inputs, hidden 32 and 128; a linear readout of h_T to 4
+classes, softmax cross-entropy (mean over the batch) and plain SGD (lr 0.05), in float64 with
+one BLAS thread. One step = forward over the sequence + loss + backward through time + update.
+Every engine starts from the same weights and sees the same sequences; the first steps run in
+lock-step and their losses must agree to 1e-9.
+
+Engines:
+  numpy             BPTT derived by hand (no graph): the input projections of all steps in
+                    one product, one product + tanh per step forward, one multiply + product
+                    per step backward, each weight gradient one product over all steps
+  tinygrad_edu      a Python loop over nn.RNNCell (one graph node per step), nn.Linear,
+                    nn.cross_entropy, optim.SGD: what a learner writes
+  torch RNNCell     the same loop in PyTorch, if it is installed
+  torch nn.RNN      PyTorch's whole-sequence module, if it is installed
+
+Engines run side by side in rounds (see timing.py); the ratios are medians of per-round
+ratios, so a busy machine slows everyone alike. Python's garbage collector stays on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import timing  # noqa: E402  (first: it sets one BLAS thread before numpy loads)
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import numpy as np  # noqa: E402
+
+from tinygrad_edu import Tensor, nn, optim  # noqa: E402
+
+STEPS, BATCH, INPUTS, CLASSES = 50, 16, 8, 4
+LR = 0.05
+CHECK_STEPS = 3
+TARGETS = {32: 1.6, 128: 1.3}  # the project's bar: at most this many times the numpy step
+
+
+def make_problem(hidden: int, seed: int = 0):
+    """Fixed sequences X (T, batch, inputs), labels from a random linear teacher on the summed
+    inputs, and weights in PyTorch's RNNCell/Linear layouts drawn from U(-1/sqrt(hidden), ..)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((STEPS, BATCH, INPUTS))
+    y = np.argmax(X.sum(axis=0) @ rng.standard_normal((INPUTS, CLASSES)), axis=1)
+    bound = 1 / np.sqrt(hidden)
+    shapes = [(hidden, INPUTS), (hidden, hidden), (hidden,), (hidden,), (CLASSES, hidden), (CLASSES,)]
+    return X, y, [rng.uniform(-bound, bound, s) for s in shapes]
+
+
+class NumpyStep:
+    """BPTT written out by hand: the recurrence forward, then the chain rule back through time."""
+
+    def __init__(self, X, y, weights):
+        self.X, self.y, self.rows = X, y, np.arange(len(y))
+        self.params = [w.copy() for w in weights]
+
+    def __call__(self) -> float:
+        W_ih, W_hh, b_ih, b_hh, W_out, b_out = self.params
+        X, y, rows = self.X, self.y, self.rows
+        T, B, _ = X.shape
+        hidden = len(b_ih)
+        # forward: the input part of every step at once, then the recurrence step by step
+        xw = (X.reshape(T * B, -1) @ W_ih.T + (b_ih + b_hh)).reshape(T, B, hidden)  # (T, B, H)
+        hs = np.zeros((T + 1, B, hidden))  # hs[0] = h_0 = 0, hs[t + 1] = h after step t
+        for t in range(T):
+            np.tanh(xw[t] + hs[t] @ W_hh.T, out=hs[t + 1])  # (B, H)
+        z = hs[T] @ W_out.T + b_out  # (B, classes) logits
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        total = e.sum(axis=1, keepdims=True)
+        loss = np.log(total[:, 0]).mean() - z[rows, y].mean()
+        dz = e / total  # softmax - one_hot, over the batch size
+        dz[rows, y] -= 1.0
+        dz /= B
+        # backward through time: g_a_t = dh_t * (1 - h_t^2), dh_{t-1} = g_a_t W_hh
+        tanh_slope = 1.0 - hs[1:] ** 2  # (T, B, H): every step's 1 - h_t^2 at once
+        g_a = np.empty((T, B, hidden))
+        dh = dz @ W_out  # dL/dh_T (B, H)
+        for t in range(T - 1, -1, -1):
+            np.multiply(dh, tanh_slope[t], out=g_a[t])
+            dh = g_a[t] @ W_hh
+        G = g_a.reshape(T * B, hidden)  # every step's rows stacked: sums over t become one product
+        db = G.sum(axis=0)
+        grads = (G.T @ X.reshape(T * B, -1), G.T @ hs[:-1].reshape(T * B, hidden), db, db)
+        grads += (dz.T @ hs[T], dz.sum(axis=0))
+        for p, g in zip(self.params, grads):
+            p -= LR * g
+        return float(loss)
+
+
+class TinygradStep:
+    """The same step with tinygrad_edu: a loop over nn.RNNCell, what a learner would write."""
+
+    def __init__(self, X, y, weights):
+        hidden = weights[1].shape[0]
+        self.cell, self.readout = nn.RNNCell(INPUTS, hidden), nn.Linear(hidden, CLASSES)
+        params = self.cell.parameters() + self.readout.parameters()
+        for p, w in zip(params, weights):
+            p.data[...] = w
+        self.xs = [Tensor(x) for x in X]  # one (batch, inputs) tensor per time step
+        self.y = y
+        self.opt = optim.SGD(params, lr=LR)
+
+    def __call__(self) -> float:
+        self.opt.zero_grad()
+        h = None  # h_0 = 0
+        for x in self.xs:
+            h = self.cell(x, h)
+        loss = nn.cross_entropy(self.readout(h), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+class TorchCellStep:
+    """The loop over torch.nn.RNNCell (float64, CPU)."""
+
+    def __init__(self, X, y, weights):
+        import torch
+
+        torch.set_num_threads(1)
+        self.torch = torch
+        hidden = weights[1].shape[0]
+        self.build(torch, hidden)
+        with torch.no_grad():
+            for p, w in zip(self.params, weights):
+                p.copy_(torch.from_numpy(w))
+        self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
+        self.xs = list(self.X.unbind(0))
+        self.opt = torch.optim.SGD(self.params, lr=LR)
+
+    def build(self, torch, hidden):
+        self.cell = torch.nn.RNNCell(INPUTS, hidden).double()
+        self.readout = torch.nn.Linear(hidden, CLASSES).double()
+        self.params = list(self.cell.parameters()) + list(self.readout.parameters())
+
+    def last_state(self):
+        h = None
+        for x in self.xs:
+            h = self.cell(x, h)
+        return h
+
+    def __call__(self) -> float:
+        self.opt.zero_grad()
+        loss = self.torch.nn.functional.cross_entropy(self.readout(self.last_state()), self.y)
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
+class TorchRNNStep(TorchCellStep):
+    """torch.nn.RNN over the whole sequence in one call."""
+
+    def build(self, torch, hidden):
+        self.rnn = torch.nn.RNN(INPUTS, hidden).double()
+        self.readout = torch.nn.Linear(hidden, CLASSES).double()
+        r = self.rnn
+        self.params = [r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0]
+        self.params += list(self.readout.parameters())
+
+    def last_state(self):
+        return self.rnn(self.X)[1][0]  # h_T of the one layer, (batch, hidden)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a few seconds; the numbers mean little")
+    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
+    parser.add_argument("--hidden-sizes", default="32,128", help="comma-separated")
+    args = parser.parse_args(argv)
+    rounds, block = (3, 0.05) if args.quick else (15, 0.1)
+    engines = {"numpy (by hand)": NumpyStep, "tinygrad_edu RNNCell loop": TinygradStep}
+    if not args.no_torch:
+        try:
+            import torch  # noqa: F401
+
+            engines["torch RNNCell loop"] = TorchCellStep
+            engines["torch nn.RNN"] = TorchRNNStep
+        except ImportError:
+            print("torch is not installed: comparing with hand-written numpy only")
+    results = {}
+    for hidden in (int(h) for h in args.hidden_sizes.split(",")):
+        X, y, weights = make_problem(hidden)
+        steps = {name: make(X, y, weights) for name, make in engines.items()}
+        losses = {name: [step() for _ in range(CHECK_STEPS)] for name, step in steps.items()}
+        reference = losses["numpy (by hand)"]
+        for name, ls in losses.items():
+            worst = max(abs(a - b) / abs(b) for a, b in zip(ls, reference))
+            if worst > 1e-9:
+                raise SystemExit(f"{name}'s losses {ls} disagree with numpy's {reference}")
+        result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)
+        timing.print_table(
+            f"\nElman RNN, BPTT over {STEPS} steps, batch {BATCH}, hidden {hidden}, float64 "
+            f"(losses agree to 1e-9 over {CHECK_STEPS} steps):",
+            result,
+            "numpy (by hand)",
+        )
+        ratio = result["tinygrad_edu RNNCell loop"]["ratio"]
+        line = f"  tinygrad_edu / numpy = {ratio:.2f}x"
+        if hidden in TARGETS:
+            line += f" (target: at most {TARGETS[hidden]}x)"
+        for name in ("torch RNNCell loop", "torch nn.RNN"):
+            if name in result:
+                line += f"; / {name} = {ratio / result[name]['ratio']:.2f}x"
+        print(line)
+        results[hidden] = result
+    return results
+
+
+if __name__ == "__main__":
+    main()
