@@ -6,13 +6,15 @@
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
 
-Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``.
+Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``,
+``state_dict()`` and ``load_state_dict()``; ``summary(model, input_shape)`` tabulates its cost.
 """
 
 from .layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, mse_loss
 from .module import Module
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
+from .summary import Summary, summary
 
 __all__ = [
     "Module",
@@ -28,4 +30,6 @@ __all__ = [
     "mse_loss",
     "binary_cross_entropy",
     "cross_entropy",
+    "summary",
+    "Summary",
 ]
