@@ -230,10 +230,11 @@ def summary(model: Module, input_shape: Sequence[int]) -> Summary:
 
     modules = _modules(model)
     shapes: Dict[int, List[Shape]] = {id(m): [] for _, _, m in modules}
-    flags = [(m, m.training) for _, _, m in modules]
-    swapped = [(m, _swap_children(m, shapes)) for _, _, m in modules]
+    flags = [(m, m.training) for _, m in model.named_modules()]  # neurons inside Layers too
+    swapped: List[Tuple[Module, List[Tuple[str, Any]]]] = []
     try:
-        model.eval()
+        model.eval()  # before the swap: eval() finds the modules through their parents
+        swapped = [(m, _swap_children(m, shapes)) for _, _, m in modules]
         with no_grad():
             _Recorder(model, shapes[id(model)])(x)
     finally:  # put every child back and every flag as it was, also after an error
