@@ -14,7 +14,8 @@ split over three files, one concept each:
 
 * tensor.py (this file): what a Tensor holds, how results join the graph, backward();
 * tensor_arithmetic.py: ``+ - * / ** @`` with broadcasting, and ``unbroadcast``;
-* tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax.
+* tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax;
+* tensor_conv.py: conv2d and max_pool2d on NCHW images.
 
 A result records its graph only if one of its inputs has ``requires_grad=True`` (and we are
 not inside ``no_grad()``), so evaluating a model without gradients builds no graph at all.
@@ -43,9 +44,11 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from . import tensor_arithmetic as arithmetic
+from . import tensor_conv as conv
 from . import tensor_ops as ops
 from .graph import topological_order
 from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, unbroadcast
+from .tensor_conv import CONV_BACKWARD_RULES
 from .tensor_ops import OPS_BACKWARD_RULES
 
 __all__ = ["Tensor", "no_grad", "unbroadcast", "BACKWARD_RULES"]
@@ -202,6 +205,7 @@ class Tensor:
     T = property(ops.T)
     __getitem__ = ops.getitem
     softmax, log_softmax = ops.softmax, ops.log_softmax
+    conv2d, max_pool2d = conv.conv2d, conv.max_pool2d
 
     # ***** properties and conversions *****
 
@@ -304,4 +308,5 @@ _new_tensor = object.__new__
 BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     **ARITHMETIC_BACKWARD_RULES,  # + - * / ** @ and neg (tensor_arithmetic.py)
     **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
+    **CONV_BACKWARD_RULES,  # conv2d, max_pool2d (tensor_conv.py)
 }

@@ -154,8 +154,11 @@ def relu(self: Tensor) -> Tensor:
 
 def relu_backward(out: Tensor, g: np.ndarray) -> None:
     # d(relu a)/da = 1 where a > 0, else 0 (0 at a = 0, as in PyTorch)
-    a = out._prev[0]
-    a._add_grad(g * ~(a.data <= 0.0))  # (not 'a > 0': a nan input passes its gradient)
+    # the mask from the output: relu(a) != 0 exactly where a > 0 or a is nan (nan passes its
+    # gradient); as floats, since numpy multiplies float * float much faster than float * bool
+    mask = (out.data != 0.0).astype(g.dtype)
+    mask *= g
+    out._prev[0]._add_grad(mask)
 
 
 def leaky_relu(self: Tensor, slope: float = 0.01) -> Tensor:

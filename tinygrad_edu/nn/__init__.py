@@ -3,6 +3,7 @@
 * scalar, in micrograd's layout: ``Neuron``, ``Layer``, ``MLP`` on Values;
 * tensor, in PyTorch's layout: ``Linear`` (weight (nout, nin)), ``Sequential``, ``ReLU``,
   ``Tanh``, ``Sigmoid``;
+* for images (NCHW): ``Conv2d`` (weight (out, in, kh, kw)), ``MaxPool2d``, ``Flatten``;
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
 
@@ -10,6 +11,7 @@ Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(pa
 ``state_dict()`` and ``load_state_dict()``; ``summary(model, input_shape)`` tabulates its cost.
 """
 
+from .conv import Conv2d, Flatten, MaxPool2d
 from .layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, mse_loss
 from .module import Module
@@ -27,6 +29,9 @@ __all__ = [
     "ReLU",
     "Tanh",
     "Sigmoid",
+    "Conv2d",
+    "MaxPool2d",
+    "Flatten",
     "mse_loss",
     "binary_cross_entropy",
     "cross_entropy",

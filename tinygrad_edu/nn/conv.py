@@ -1,0 +1,123 @@
+"""Layers for images: ``Conv2d``, ``MaxPool2d`` and ``Flatten``, in PyTorch's layout.
+
+A LeNet-style network is convolution -> ReLU -> pooling, twice, then ``Flatten`` and a
+``Linear`` classifier. Images are NCHW: (batch, channels, height, width).
+
+>>> import numpy as np
+>>> from tinygrad_edu import Tensor, nn
+>>> net = nn.Sequential(
+...     nn.Conv2d(1, 4, 3, padding=1, rng=0), nn.ReLU(), nn.MaxPool2d(2),   # (5, 4, 4, 4)
+...     nn.Flatten(), nn.Linear(4 * 4 * 4, 10))                             # (5, 64) -> (5, 10)
+>>> net(Tensor(np.zeros((5, 1, 8, 8)))).shape
+(5, 10)
+>>> [name for name, _ in net.named_parameters()]
+['0.weight', '0.bias', '4.weight', '4.bias']
+"""
+
+from __future__ import annotations
+
+import math
+from typing import List, Optional, Tuple, Union
+
+import numpy as np
+
+from ..tensor import Tensor
+from ..tensor_conv import IntPair, _pair
+from .layers import _as_tensor, _check_size
+from .module import Module, Parameter
+
+Seed = Optional[Union[int, np.random.Generator]]
+
+
+class Conv2d(Module):
+    """A 2-D convolution layer: ``x.conv2d(weight, bias, stride, padding)`` with its own weights.
+
+    ``weight`` is (out_channels, in_channels, kh, kw) and ``bias`` (out_channels,), both drawn
+    from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kh * kw, PyTorch's
+    default range. ``kernel_size``, ``stride`` and ``padding`` are ints or (h, w) pairs;
+    ``rng`` (an int seed or a ``numpy.random.Generator``) makes the weights repeatable,
+    otherwise numpy's global generator draws them.
+
+    >>> conv = Conv2d(3, 8, kernel_size=(3, 5), padding=(1, 2), rng=0)
+    >>> conv.weight.shape, conv.bias.shape, conv(Tensor(np.zeros((2, 3, 6, 6)))).shape
+    ((8, 3, 3, 5), (8,), (2, 8, 6, 6))
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair = 1,
+        padding: IntPair = 0,
+        bias: bool = True,
+        rng: Seed = None,
+    ) -> None:
+        _check_size("in_channels", in_channels)
+        _check_size("out_channels", out_channels)
+        if type(bias) is not bool:
+            raise TypeError(f"bias must be True or False, got {type(bias).__name__}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair("kernel_size", kernel_size, 1)
+        self.stride = _pair("stride", stride, 1)
+        self.padding = _pair("padding", padding, 0)
+        kh, kw = self.kernel_size
+        uniform = np.random.uniform if rng is None else np.random.default_rng(rng).uniform
+        bound = 1.0 / math.sqrt(self.in_channels * kh * kw)  # 1 / sqrt(fan_in)
+        shape = (self.out_channels, self.in_channels, kh, kw)
+        self.weight = Tensor(uniform(-bound, bound, size=shape), requires_grad=True, label="weight")
+        self.bias: Optional[Tensor] = None
+        if bias:
+            b = uniform(-bound, bound, size=(self.out_channels,))
+            self.bias = Tensor(b, requires_grad=True, label="bias")
+
+    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+        return _as_tensor(x, "Conv2d").conv2d(self.weight, self.bias, self.stride, self.padding)
+
+    def named_parameters(self) -> List[Tuple[str, Parameter]]:
+        return [("weight", self.weight)] + ([("bias", self.bias)] if self.bias is not None else [])
+
+    def __repr__(self) -> str:
+        return (
+            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None})"
+        )
+
+
+class MaxPool2d(Module):
+    """Max-pooling as a module: ``x.max_pool2d(kernel_size, stride)``; ``stride`` defaults to
+    the kernel size, so the windows tile the image.
+
+    >>> MaxPool2d(2)(Tensor(np.arange(16.0).reshape(1, 1, 4, 4))).data.tolist()
+    [[[[5.0, 7.0], [13.0, 15.0]]]]
+    """
+
+    def __init__(self, kernel_size: IntPair, stride: Optional[IntPair] = None) -> None:
+        self.kernel_size = _pair("kernel_size", kernel_size, 1)
+        self.stride = self.kernel_size if stride is None else _pair("stride", stride, 1)
+
+    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+        return _as_tensor(x, "MaxPool2d").max_pool2d(self.kernel_size, self.stride)
+
+    def __repr__(self) -> str:
+        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
+
+
+class Flatten(Module):
+    """Every axis after the first into one: (N, C, H, W) -> (N, C*H*W), for a ``Linear`` next.
+
+    The entries go in NCHW order (channel, then row, then column), as in PyTorch, so a
+    ``Linear`` after it has the same weights in both.
+
+    >>> Flatten()(Tensor(np.zeros((2, 3, 4, 5)))).shape
+    (2, 60)
+    """
+
+    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+        x = _as_tensor(x, "Flatten")
+        if x.ndim < 2:
+            raise ValueError(f"Flatten needs a batch axis and at least one more, got shape {x.shape}")
+        return x.reshape(x.shape[0], -1)
+
+    def __repr__(self) -> str:
+        return "Flatten()"
