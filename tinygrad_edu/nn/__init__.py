@@ -2,7 +2,8 @@
 
 * scalar, in micrograd's layout: ``Neuron``, ``Layer``, ``MLP`` on Values;
 * tensor, in PyTorch's layout: ``Linear`` (weight (nout, nin)), ``Sequential``, ``ReLU``,
-  ``Tanh``, ``Sigmoid``;
+  ``Tanh``, ``Sigmoid``, ``Dropout``, ``Residual`` (a skip connection), ``RNNCell`` (one
+  recurrent step);
 * for images (NCHW): ``Conv2d`` (weight (out, in, kh, kw)), ``MaxPool2d``, ``Flatten``;
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
@@ -12,9 +13,10 @@ Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(pa
 """
 
 from .conv import Conv2d, Flatten, MaxPool2d
-from .layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from .layers import Dropout, Linear, ReLU, Residual, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, mse_loss
 from .module import Module
+from .recurrent import RNNCell
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 from .summary import Summary, summary
 
@@ -29,6 +31,9 @@ __all__ = [
     "ReLU",
     "Tanh",
     "Sigmoid",
+    "Dropout",
+    "Residual",
+    "RNNCell",
     "Conv2d",
     "MaxPool2d",
     "Flatten",

@@ -1,4 +1,5 @@
-"""Tensor layers: ``Linear``, the activation modules, and ``Sequential`` to chain them.
+"""Tensor layers: ``Linear``, the activation modules, ``Sequential`` to chain them, ``Dropout``
+and ``Residual`` (a skip connection).
 
 A layer computes h = phi(x @ W.T + b) for a whole batch at once: ``x`` has one row per
 example (shape (batch, nin)), ``W`` one row per output unit (shape (nout, nin), as in PyTorch
@@ -17,7 +18,7 @@ and the lectures' Wx + b), ``b`` one entry per output unit.
 from __future__ import annotations
 
 import math
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Any, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -82,6 +83,22 @@ def _check_size(name: str, n: object) -> None:
         raise TypeError(f"{name} must be an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"{name} must be at least 1, got {n}")
+
+
+Rng = Union[None, int, np.random.Generator]  # an int seed, a Generator, or None: numpy's global one
+
+
+def random_source(rng: Rng, who: str) -> Any:
+    """Where random numbers come from: a Generator as it is, a new Generator seeded with an
+    int, or numpy's global generator (``np.random``, seeded by ``np.random.seed``) for None.
+    Both have ``.uniform`` and ``.random``."""
+    if rng is None:
+        return np.random
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{who}: rng must be an int seed or a numpy Generator, got {type(rng).__name__}")
 
 
 class Linear(Module):
@@ -203,3 +220,94 @@ class Sequential(Module):
 
     def __repr__(self) -> str:
         return "Sequential(" + ", ".join(map(repr, self.modules)) + ")"
+
+
+def dropout(x: Tensor, mask: np.ndarray) -> Tensor:
+    """x * mask as ONE graph node (op ``'dropout'``); the mask is a constant, not a parameter.
+
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> y = dropout(x, np.array([0.0, 2.0])); y.backward(np.ones(2))
+    >>> y.data.tolist(), x.grad.tolist()
+    ([0.0, 4.0], [0.0, 2.0])
+    """
+    return Tensor._result(x.data * mask, (x,), "dropout", mask)
+
+
+def _dropout_backward(out: Tensor, g: np.ndarray) -> None:
+    # y = x * mask: dL/dx = g * mask, so a dropped entry (mask 0) gets no gradient and a kept
+    # one gets the same 1/(1-p) scale as its value
+    out._prev[0]._add_grad(g * out._ctx)
+
+
+BACKWARD_RULES["dropout"] = _dropout_backward
+
+
+class Dropout(Module):
+    """Inverted dropout: in training mode each entry is zeroed with probability ``p`` and the
+    survivors are scaled by 1/(1-p), so the expected value stays x; in evaluation mode
+    (``model.eval()``) it is the identity. As PyTorch's ``nn.Dropout``.
+
+    Each call draws a new mask. ``rng`` (an int seed or a numpy Generator) makes the masks
+    repeatable; without it they come from numpy's global generator.
+
+    >>> drop = Dropout(p=0.5, rng=0)
+    >>> sorted(set(drop(Tensor(np.ones(100))).data.tolist()))   # dropped, or scaled by 1/(1 - 0.5)
+    [0.0, 2.0]
+    >>> drop.eval()(Tensor(np.ones(3))).data.tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, p: float = 0.5, rng: Rng = None) -> None:
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)):
+            raise TypeError(f"Dropout: p must be a number, got {type(p).__name__}")
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p is the probability of dropping an entry, in [0, 1); got {p}")
+        self.p = float(p)
+        self._random = random_source(rng, "Dropout").random
+
+    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+        x = _as_tensor(x, "Dropout")
+        if not self.training or self.p == 0.0:
+            return x  # the identity: nothing to drop
+        keep = self._random(x.data.shape) >= self.p  # True with probability 1 - p
+        mask = keep * np.asarray(1.0 / (1.0 - self.p), dtype=x.data.dtype)  # 0 or 1/(1-p)
+        return dropout(x, mask)
+
+    def __repr__(self) -> str:
+        return f"Dropout(p={self.p})"
+
+
+class Residual(Module):
+    """A skip connection: ``Residual(f)(x)`` is x + f(x), so f only learns a correction to x.
+
+    The inner module is named ``module`` (its parameters are 'module.weight', ...). f must
+    keep the shape of x.
+
+    >>> block = Residual(Linear(2, 2, rng=np.random.default_rng(0)))
+    >>> block(Tensor(np.zeros((3, 2)))).shape, [name for name, _ in block.named_parameters()]
+    ((3, 2), ['module.weight', 'module.bias'])
+    """
+
+    def __init__(self, module: Module) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Residual takes a module (Linear, Sequential, ...), got {type(module).__name__}")
+        self.module = module
+
+    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+        x = _as_tensor(x, "Residual")
+        fx = self.module(x)  # type: ignore[operator]  # (each Module subclass defines its own __call__)
+        inner = type(self.module).__name__
+        if not isinstance(fx, Tensor):
+            raise TypeError(f"Residual: the inner {inner} returned a {type(fx).__name__}, not a Tensor")
+        if fx.data.shape != x.data.shape:
+            raise ValueError(
+                f"Residual: the inner {inner} turned input of shape {x.shape} into shape "
+                f"{fx.shape}; x + f(x) needs f to keep the shape"
+            )
+        return x + fx
+
+    def named_parameters(self) -> List[Tuple[str, Parameter]]:
+        return prefixed("module", self.module)
+
+    def __repr__(self) -> str:
+        return f"Residual({self.module!r})"
