@@ -179,3 +179,78 @@ def test_save_and_load_use_the_same_names(tmp_path):
     np.savez(tmp_path / "wrong.npz", **{"0.weight": np.zeros((5, 3)), "9.bias": np.zeros(1)})
     with pytest.raises(ValueError, match=r"cannot load '.*wrong.npz' into Sequential: missing from the file"):
         other.load(tmp_path / "wrong.npz")
+
+
+# ***** the layers of the second half: convolution and recurrence *****
+
+
+def our_convnet(rng):
+    return nn.Sequential(
+        nn.Conv2d(2, 4, 3, padding=1, rng=rng),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 3, (3, 2), stride=(1, 2), bias=False, rng=rng),
+        nn.Flatten(),
+        nn.Linear(3 * 2 * 2, 5, rng=rng),
+    )
+
+
+def torch_convnet(torch):
+    tnn = torch.nn
+    return tnn.Sequential(
+        tnn.Conv2d(2, 4, 3, padding=1),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Conv2d(4, 3, (3, 2), stride=(1, 2), bias=False),
+        tnn.Flatten(),
+        tnn.Linear(3 * 2 * 2, 5),
+    )
+
+
+def test_conv_net_moves_to_pytorch_and_back(torch):
+    rng = np.random.default_rng(10)
+    ours, theirs = our_convnet(rng), torch_convnet(torch)
+    x = rng.standard_normal((3, 2, 8, 8))  # (N, C, H, W)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    outputs_agree(torch, ours, theirs, x)
+    fresh, other = our_convnet(rng), torch_convnet(torch)
+    fresh.load_state_dict(other.state_dict())
+    outputs_agree(torch, fresh, other, x)
+
+
+def test_rnn_cell_moves_to_pytorch_and_back(torch):
+    rng = np.random.default_rng(11)
+    xs = rng.standard_normal((4, 3, 2))  # 4 time steps, batch 3, 2 features
+
+    def run_ours(cell):
+        h = None
+        for x in xs:
+            h = cell(Tensor(x), h)
+        return h.data
+
+    def run_torch(cell):
+        h = None
+        with torch.no_grad():
+            for x in xs:
+                h = cell(torch.from_numpy(x), h)
+        return h.numpy()
+
+    for kwargs in [{}, dict(bias=False, nonlinearity="relu")]:
+        ours, theirs = nn.RNNCell(2, 5, rng=rng, **kwargs), torch.nn.RNNCell(2, 5, **kwargs)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+        np.testing.assert_allclose(run_ours(ours), run_torch(theirs), rtol=1e-12, atol=1e-12)
+        ours, theirs = nn.RNNCell(2, 5, rng=rng, **kwargs), torch.nn.RNNCell(2, 5, **kwargs)
+        ours.load_state_dict(theirs.state_dict())
+        np.testing.assert_allclose(run_ours(ours), run_torch(theirs), rtol=1e-12, atol=1e-12)
+
+
+def test_residual_and_dropout_names():
+    rng = np.random.default_rng(12)
+    model = nn.Sequential(nn.Residual(nn.Sequential(nn.Linear(3, 3, rng=rng), nn.Tanh())), nn.Dropout(0.5))
+    assert list(model.state_dict()) == ["0.module.0.weight", "0.module.0.bias"]
+    other = nn.Sequential(nn.Residual(nn.Sequential(nn.Linear(3, 3, rng=rng), nn.Tanh())), nn.Dropout(0.5))
+    other.load_state_dict(model.state_dict())
+    x = Tensor(rng.standard_normal((2, 3)))
+    np.testing.assert_array_equal(model.eval()(x).data, other.eval()(x).data)

@@ -246,3 +246,90 @@ def test_an_output_that_is_not_an_array_shows_a_question_mark():
 
     s = nn.summary(nn.Sequential(Pair()), (1, 2))
     assert s.rows[1]["output_shape"] is None and " ?  " in str(s)
+
+
+# ***** convolution, recurrence, skip connections, dropout *****
+
+
+def conv_out(size, kernel, stride=1, padding=0):
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def test_lenet_params_match_pytorch_and_mult_adds_follow_the_conv_formula(torch):
+    ours = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 10),
+    )  # fmt: skip
+    tnn = torch.nn
+    theirs = tnn.Sequential(
+        tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2),
+        tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 10),
+    )  # fmt: skip
+    batch = 3
+    s = nn.summary(ours, (batch, 1, 28, 28))
+    assert s.total_params == sum(p.numel() for p in theirs.parameters())
+    h1 = conv_out(28, 5, padding=2)  # 28, pooled to 14
+    h2 = conv_out(h1 // 2, 5)  # 10, pooled to 5
+    expected = {
+        "0": batch * 6 * h1 * h1 * 1 * 5 * 5,  # batch x out x H_out x W_out x in x kh x kw
+        "3": batch * 16 * h2 * h2 * 6 * 5 * 5,
+        "7": batch * 400 * 120,
+        "9": batch * 120 * 10,
+    }
+    rows = {row["name"]: row for row in s.rows}
+    assert {name: rows[name]["mult_adds"] for name in expected} == expected
+    assert s.total_mult_adds == sum(expected.values())
+    with torch.no_grad():
+        x, shapes = torch.zeros(batch, 1, 28, 28), {}
+        for i, layer in enumerate(theirs):
+            x = layer(x)
+            shapes[str(i)] = tuple(x.shape)
+    assert {name: row["output_shape"] for name, row in rows.items() if name} == shapes
+    assert parse_table(str(s))[1] == (s.total_params, s.total_mult_adds)
+
+
+def test_conv_with_stride_and_rectangular_kernel():
+    conv = nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=(1, 0))
+    s = nn.summary(conv, (2, 3, 9, 7))
+    h, w = conv_out(9, 3, 2, 1), conv_out(7, 2, 1, 0)
+    assert s.rows[0]["output_shape"] == (2, 4, h, w)
+    assert s.total_mult_adds == 2 * 4 * h * w * 3 * 3 * 2
+
+
+def test_rnn_cell_counts_batch_hidden_input_plus_hidden(torch):
+    s = nn.summary(nn.RNNCell(7, 5), (4, 7))
+    assert s.rows[0]["output_shape"] == (4, 5) and s.total_mult_adds == 4 * 5 * (7 + 5)
+    assert s.total_params == sum(p.numel() for p in torch.nn.RNNCell(7, 5).parameters())
+    assert nn.summary(nn.RNNCell(7, 5, bias=False), (4, 7)).total_params == 5 * 7 + 5 * 5
+    with pytest.raises(ValueError, match=r"RNNCell\(7, 5\) takes x of shape \(batch, 7\), got \(4, 6\)"):
+        nn.summary(nn.RNNCell(7, 5), (4, 6))
+
+
+def test_residual_inner_layers_are_rows_and_shape_changes_are_its_error():
+    block = nn.Residual(nn.Sequential(nn.Linear(6, 6), nn.ReLU(), nn.Linear(6, 6)))
+    model = nn.Sequential(nn.Linear(3, 6), block)
+    s = nn.summary(model, (5, 3))
+    rows, totals, _ = parse_table(str(s))
+    assert [(indent, name) for indent, name, *_ in rows] == [
+        (0, ""), (1, "0"), (1, "1"), (2, "1.module"), (3, "1.module.0"), (3, "1.module.1"), (3, "1.module.2"),
+    ]  # fmt: skip
+    assert s.total_mult_adds == 5 * (3 * 6 + 6 * 6 + 6 * 6) and totals[1] == s.total_mult_adds
+    assert all(row["output_shape"] == (5, 6) for row in s.rows[1:])
+    assert model[1] is block and isinstance(block.module, nn.Sequential)
+    with pytest.raises(
+        ValueError, match=r"Residual: the inner Linear turned input of shape \(5, 3\) into shape"
+    ):
+        nn.summary(nn.Residual(nn.Linear(3, 2)), (5, 3))
+
+
+def test_dropout_does_not_drop_and_stays_in_training_mode():
+    drop = nn.Dropout(0.5, rng=0)
+    model = nn.Sequential(nn.Linear(4, 4), drop)
+    s = nn.summary(model, (8, 4))
+    assert model.training and drop.training
+    assert s.rows[2]["type"] == "Dropout" and s.rows[2]["mult_adds"] == 0
+    ones = Tensor(np.ones(20))
+    # no mask was drawn during the summary: the next mask is the first of a fresh seed-0 dropout
+    np.testing.assert_array_equal(drop(ones).data, nn.Dropout(0.5, rng=0)(ones).data)

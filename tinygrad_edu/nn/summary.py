@@ -11,11 +11,13 @@ layer is used once for each output position, which gives the counts of the contr
 * layers without weights (activations, pooling, ...) count 0; biases add, they do not multiply.
 
 Algorithm notes (how the shape after every inner layer is found): the model runs once on zeros,
-and while it runs every module inside another one is swapped, in its parent's attribute, for a
-``_Recorder`` that calls the real module and writes down the shape of what it returned. Then
-everything is put back. So the summary needs no rules for containers: a ``Sequential`` calls its
-children in order, a ``Residual`` calls its inner module and adds, a module of your own calls its
-parts however it likes, and every call is noted.
+and while it runs every module in it wears a *recording* class: a subclass of its own class,
+with the same name, whose ``__call__`` calls the real one and writes down the shape of what
+it returned. Afterwards every module gets its own class back. So the summary needs no rules
+for containers: a ``Sequential`` calls its children in order, a ``Residual`` calls its inner
+module and adds, a module of your own calls its parts however it likes, and every call is
+noted. (The recording class is a subclass, not a wrapper object, so the parent still holds the
+very same module: ``isinstance``, attributes and error messages are all unchanged.)
 
 >>> import numpy as np
 >>> from tinygrad_edu import nn
@@ -45,8 +47,10 @@ import numpy as np
 
 from ..tensor import Tensor, no_grad
 from ..value import Value
+from .conv import Conv2d
 from .layers import Linear
 from .module import Module
+from .recurrent import RNNCell
 from .scalar import MLP, Layer, Neuron
 
 Shape = Optional[Tuple[int, ...]]  # None: the output was not an array or Values
@@ -103,26 +107,23 @@ class Summary:
     __repr__ = __str__  # a notebook cell that ends with nn.summary(...) shows the table
 
 
-class _Recorder:
-    """Stands in for a module inside its parent while the summary runs: calls the real module
-    and appends the shape of each output to ``shapes``."""
+def _recording_class(cls: type, shapes: Dict[int, List[Shape]]) -> type:
+    """A subclass of ``cls``, with the same name, whose calls append the shape of each output
+    to ``shapes[id(module)]``. A scalar ``Layer`` records in ``outputs()``: its ``__call__``
+    goes through it, and an ``MLP`` calls it directly."""
+    method = "outputs" if issubclass(cls, Layer) else "__call__"
+    real = getattr(cls, method)
 
-    def __init__(self, module: Module, shapes: List[Shape]) -> None:
-        self.module: Any = module  # Any: every module subclass defines its own __call__
-        self.shapes = shapes
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        out = self.module(*args, **kwargs)
-        self.shapes.append(_shape_of(out))
+    def recording(self: Any, *args: Any, **kwargs: Any) -> Any:
+        out = real(self, *args, **kwargs)
+        shapes[id(self)].append(_shape_of(out))
         return out
 
-    def outputs(self, x: Any) -> Any:  # a scalar MLP calls its Layers' outputs()
-        out = self.module.outputs(x)
-        self.shapes.append(_shape_of(out))
-        return out
-
-    def __getattr__(self, name: str) -> Any:  # anything else the parent reads is the module's
-        return getattr(self.module, name)
+    return type(
+        cls.__name__,
+        (cls,),
+        {method: recording, "__slots__": (), "__module__": cls.__module__, "__qualname__": cls.__qualname__},
+    )
 
 
 def _shape_of(out: Any) -> Shape:
@@ -141,6 +142,11 @@ def _mult_adds(module: Module, shape: Shape) -> int:
         return 0
     if isinstance(module, Linear):  # (..., nout): batch x nin x nout
         return math.prod(shape[:-1]) * module.weight.data.size
+    if isinstance(module, Conv2d):  # (N, out, H_out, W_out): N x H_out x W_out x (out x in x kh x kw)
+        n, _, h_out, w_out = shape
+        return n * h_out * w_out * module.weight.data.size
+    if isinstance(module, RNNCell):  # (batch, hidden): batch x hidden x (input + hidden)
+        return shape[0] * (module.weight_ih.data.size + module.weight_hh.data.size)
     if isinstance(module, Layer):  # nin x nout, one example
         return sum(len(neuron.w) for neuron in module.neurons)
     if isinstance(module, Neuron):
@@ -168,24 +174,6 @@ def _modules(model: Module) -> List[Tuple[str, int, Module]]:
         found.append((name, depth, module))
         stack += [(f"{name}.{c}" if name else c, depth + 1, m) for c, m in reversed(_inner(module))]
     return found
-
-
-def _swap_children(parent: Module, shapes: Dict[int, List[Shape]]) -> List[Tuple[str, Any]]:
-    """Put a _Recorder in place of every child module held in ``parent``'s attributes (directly
-    or in a list or tuple, where ``named_children`` finds them). Returns what to put back."""
-    originals = []
-    for attr, value in list(vars(parent).items()):
-        if isinstance(value, Module) and id(value) in shapes:
-            swapped: Any = _Recorder(value, shapes[id(value)])
-        elif isinstance(value, (list, tuple)) and any(id(m) in shapes for m in value):
-            swapped = type(value)(
-                _Recorder(m, shapes[id(m)]) if isinstance(m, Module) and id(m) in shapes else m for m in value
-            )
-        else:
-            continue
-        originals.append((attr, value))
-        setattr(parent, attr, swapped)
-    return originals
 
 
 def _check_input_shape(input_shape: Any, scalar: bool) -> Tuple[int, ...]:
@@ -231,16 +219,17 @@ def summary(model: Module, input_shape: Sequence[int]) -> Summary:
     modules = _modules(model)
     shapes: Dict[int, List[Shape]] = {id(m): [] for _, _, m in modules}
     flags = [(m, m.training) for _, m in model.named_modules()]  # neurons inside Layers too
-    swapped: List[Tuple[Module, List[Tuple[str, Any]]]] = []
+    own_class = [(m, type(m)) for _, _, m in modules]
+    recording = {cls: _recording_class(cls, shapes) for _, cls in own_class}
     try:
-        model.eval()  # before the swap: eval() finds the modules through their parents
-        swapped = [(m, _swap_children(m, shapes)) for _, _, m in modules]
+        model.eval()
+        for m, cls in own_class:
+            m.__class__ = recording[cls]
         with no_grad():
-            _Recorder(model, shapes[id(model)])(x)
-    finally:  # put every child back and every flag as it was, also after an error
-        for parent, originals in swapped:
-            for attr, value in originals:
-                setattr(parent, attr, value)
+            model(x)  # type: ignore[operator]  # (each Module subclass defines its own __call__)
+    finally:  # every module gets its own class and its flag back, also after an error
+        for m, cls in own_class:
+            m.__class__ = cls
         for m, flag in flags:
             m.training = flag
 
