@@ -8,7 +8,8 @@
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
 
-Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``.
+Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``,
+``state_dict()`` and ``load_state_dict()``; ``summary(model, input_shape)`` tabulates its cost.
 """
 
 from .conv import Conv2d, Flatten, MaxPool2d
@@ -17,6 +18,7 @@ from .losses import binary_cross_entropy, cross_entropy, mse_loss
 from .module import Module
 from .recurrent import RNNCell
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
+from .summary import Summary, summary
 
 __all__ = [
     "Module",
@@ -38,4 +40,6 @@ __all__ = [
     "mse_loss",
     "binary_cross_entropy",
     "cross_entropy",
+    "summary",
+    "Summary",
 ]
