@@ -122,7 +122,8 @@ def main(out="out", quick=False):
     }
     print("|dL/dW| at initialisation, input layer ... output layer:")
     for key, values in norms.items():
-        print(f"  {key:>14}: first {values[0]:.1e}, last {values[-1]:.1e}, ratio last/first {values[-1] / values[0]:.1e}")
+        ratio = values[-1] / values[0]
+        print(f"  {key:>14}: first {values[0]:.1e}, last {values[-1]:.1e}, last/first {ratio:.1e}")
 
     results = {"x": x, "y": y, "gradient_norms": norms, "steps": steps}
     for kind in ("plain", "residual"):

@@ -12,16 +12,16 @@ has heard in its hidden state h.
     flows back through every step into the same four weight arrays, and the steps' shares add.
   * Training in two stages (Adam): first with *teacher forcing*, the network always reads the
     true samples and learns to predict the next one (the mean squared error of that one-step
-    prediction); then with its own output fed back in for up to 32 samples after reading 48
+    prediction); then with its own output fed back in for up to 64 samples after reading 48
     true ones, so it also learns to continue a tone on its own, and the gradient flows
     through the feedback loop too.
   * The test: the one-step prediction error on the held-out notes, against the simplest
     guess, "the next sample equals the last one". Then the network continues each note on its
     own, sample after sample, from nothing but its own previous outputs.
-Why only one pitch: trained on a range of pitches (220-660 Hz), the same network still
-predicts one step ahead 40-90x better than the guess, but left on its own the continuation
-dies away within a cycle or two: to keep going it would have to remember *which* pitch it is
-playing, a harder job than following the input.
+Why only one pitch: trained the same way on a range of pitches (220-660 Hz), this network
+still predicts one step ahead about 40x better than the guess, but left on its own its
+continuation dies away within a few cycles: to keep going it would have to remember *which*
+pitch it is playing, a harder job than following the input (try it: change ``notes``).
 
 Run:   python examples/09_recurrent_sound.py [--quick] [--out out/]
 Writes: out/recurrent_sound.png (needs matplotlib), out/recurrent_sound.wav (a note, then the
@@ -82,16 +82,17 @@ class SoundPredictor(nn.Module):
         ]
 
 
-def train(model, teacher_steps, feedback_steps, rng, batch=32, lr=0.01):
-    """Stage 1: teacher forcing on 64-sample notes; stage 2: 48 true samples, then up to 32 fed back."""
+def train(model, teacher_steps, feedback_steps, rng, batch=32, lr=0.01, max_free=64):
+    """Stage 1: teacher forcing on 64-sample notes; stage 2: 48 true samples, then up to
+    ``max_free`` of its own predictions fed back (the loss is over both parts)."""
     optimizer = optim.Adam(model.parameters(), lr=lr)
     losses = []
     for step in range(teacher_steps + feedback_steps):
         if step < teacher_steps:
             n_true, n_free = 64, 0
             optimizer.lr = lr * (1 - 0.9 * step / teacher_steps)
-        else:  # the fed-back stretch grows from 4 to 32 samples
-            n_true, n_free = 48, min(32, 4 + 56 * (step - teacher_steps) // feedback_steps)
+        else:  # the fed-back stretch grows from 4 to max_free samples
+            n_true, n_free = 48, min(max_free, 4 + 2 * max_free * (step - teacher_steps) // feedback_steps)
             optimizer.lr = lr / 10
         sound = notes(batch, n_true + n_free + 1, rng)  # (batch, T + 1)
         predicted = model(sound[:, :n_true], n_free)  # (batch, T): samples 1..T
@@ -146,7 +147,8 @@ def plot(results, path):
     t_ms = np.arange(true.shape[1]) / SAMPLE_RATE * 1000
     for i in range(2):
         offset = 2.0 * (1 - i)
-        axes[0].plot(t_ms, true[i] + offset, color="tab:blue", linewidth=1, label="true note" if i == 0 else None)
+        label = "true note" if i == 0 else None
+        axes[0].plot(t_ms, true[i] + offset, color="tab:blue", linewidth=1, label=label)
         axes[0].plot(
             t_ms[n_primer:],
             continued[i, n_primer:] + offset,
@@ -184,7 +186,8 @@ def main(out="out", quick=False):
     teacher_steps, feedback_steps = (100, 60) if quick else (400, 400)
     rng = np.random.default_rng(0)
     model = SoundPredictor(rng=rng)
-    print(f"RNNCell(1, {HIDDEN}) + Linear({HIDDEN}, 1): {sum(p.data.size for p in model.parameters())} parameters")
+    n_params = sum(p.data.size for p in model.parameters())
+    print(f"RNNCell(1, {HIDDEN}) + Linear({HIDDEN}, 1): {n_params} parameters")
     losses = train(model, teacher_steps, feedback_steps, rng)
 
     test_rng = np.random.default_rng(1)  # the held-out notes
@@ -206,7 +209,7 @@ def main(out="out", quick=False):
 
     note = notes(1, SAMPLE_RATE // 10, test_rng)  # 0.1 s of a note, then one second on its own
     with no_grad():
-        sound = model(note, SAMPLE_RATE).numpy()[0, note.shape[1] - 1 :]
+        sound = model(note, SAMPLE_RATE - 1).numpy()[0, note.shape[1] - 1 :]  # samples 800..8799
     files = [write_wav(Path(out) / "recurrent_sound.wav", np.concatenate([note[0], sound]))]
     graph, hint = save_graph(unrolled_graph(model, test_rng), Path(out) / "rnn_unrolled.svg")
     files.append(graph)
