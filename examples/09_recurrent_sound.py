@@ -19,9 +19,10 @@ has heard in its hidden state h.
     guess, "the next sample equals the last one". Then the network continues each note on its
     own, sample after sample, from nothing but its own previous outputs.
 Why only one pitch: trained the same way on a range of pitches (220-660 Hz), this network
-still predicts one step ahead about 40x better than the guess, but left on its own its
-continuation dies away within a few cycles: to keep going it would have to remember *which*
-pitch it is playing, a harder job than following the input (try it: change ``notes``).
+still predicts one step ahead about 30x better than the guess, but left on its own its
+continuation fades to a whisper within a few cycles: to keep going it would have to remember
+*which* pitch it is playing, a harder job than following the input (try it: give ``notes`` a
+random pitch).
 
 Run:   python examples/09_recurrent_sound.py [--quick] [--out out/]
 Writes: out/recurrent_sound.png (needs matplotlib), out/recurrent_sound.wav (a note, then the
