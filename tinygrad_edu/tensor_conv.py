@@ -136,12 +136,17 @@ def conv2d(
             f"{H}x{W} padded by {ph}x{pw} to {H + 2 * ph}x{W + 2 * pw}"
         )
     H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    cols = _im2col(_pad(x, ph, pw), kh, kw, sh, sw, H_out, W_out)  # (C*kh*kw, H_out*W_out*N)
-    out = w.reshape(F, -1) @ cols  # (F, C*kh*kw) @ (C*kh*kw, H_out*W_out*N) -> (F, H_out*W_out*N)
+    # The bias rides along in the matrix product: a row of ones under the patches, and the
+    # bias as one more column of the weights (b[f] is the weight of a constant input 1).
+    cols = _patch_matrix(x, kh, kw, sh, sw, ph, pw, ones=bias is not None)  # (K [+1], patches)
+    w_mat = w.reshape(F, C * kh * kw)  # (F, C, kh, kw) -> (F, K): one kernel per row
     if bias is not None:
-        out += bias.data[:, None]  # (F, 1): the same bias for every pixel of channel f
+        w_mat = np.concatenate([w_mat, bias.data[:, None]], axis=1)  # (F, K + 1)
+    out = w_mat @ cols  # (F, K [+1]) @ (K [+1], H_out*W_out*N) -> (F, H_out*W_out*N)
     data = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # an (N, F, H_out, W_out) view
-    return self._result(data, prev, "conv2d", (cols, sh, sw, ph, pw))
+    # cols is not kept for the backward pass, which makes it again: it holds every pixel kh*kw
+    # times, and a training step that keeps less memory alive is faster than one copy costs.
+    return self._result(data, prev, "conv2d", (sh, sw, ph, pw))
 
 
 def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
@@ -155,62 +160,74 @@ def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
     return padded
 
 
-def _im2col(
-    xp: np.ndarray, kh: int, kw: int, sh: int, sw: int, H_out: int, W_out: int
+def _patch_matrix(
+    x: np.ndarray, kh: int, kw: int, sh: int, sw: int, ph: int, pw: int, ones: bool
 ) -> np.ndarray:
-    """Padded images (C, Hp, Wp, N) -> the patch matrix (C*kh*kw, H_out*W_out*N).
+    """NCHW images -> their patch matrix ``cols`` (C*kh*kw [+1], H_out*W_out*N) ("im2col").
 
-    ``cols[(c, i, j), (h, w, n)] = xp[c, h*sh + i, w*sw + j, n]``: row order (c, i, j) is that of
-    ``weight.reshape(F, -1)``, so one matrix product applies every kernel to every patch.
+    ``cols[(c, i, j), (h, w, n)] = xpad[c, h*sh + i, w*sw + j, n]``: row order (c, i, j) is that
+    of ``weight.reshape(F, -1)``, so one matrix product applies every kernel to every patch.
+    With ``ones``, one more row of ones at the bottom (for the bias).
     """
-    C, _, _, N = xp.shape
+    xp = _pad(x, ph, pw)  # (C, Hp, Wp, N)
+    C, Hp, Wp, N = xp.shape
+    H_out, W_out = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
     s_c, s_h, s_w, s_n = xp.strides
     # a view with two axes per spatial axis: (i, j) inside the patch, (h, w) the patch's place
     patches = as_strided(
         xp, (C, kh, kw, H_out, W_out, N), (s_c, s_h, s_w, s_h * sh, s_w * sw, s_n), writeable=False
     )  # (C, kh, kw, H_out, W_out, N), no copy
-    return patches.reshape(C * kh * kw, H_out * W_out * N)  # the one copy
+    K = C * kh * kw
+    cols = np.empty((K + ones, H_out * W_out * N), x.dtype)  # (K [+1], H_out*W_out*N)
+    np.copyto(cols[:K].reshape(patches.shape), patches)  # the one copy
+    if ones:
+        cols[K] = 1.0  # (H_out*W_out*N,)
+    return cols
 
 
 def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
-    # out = W @ cols + b (as matrices), with g = dL/d(out) reshaped to (F, H_out*W_out*N):
-    #   dL/dW    = g @ cols.T     (F, patches) @ (patches, C*kh*kw) -> (F, C*kh*kw)
-    #   dL/db    = g summed over all patches
-    #   dL/dcols = W.T @ g        (C*kh*kw, F) @ (F, patches), then col2im puts it on the pixels
+    # out = W @ cols (as matrices, the bias a column of W), with g = dL/d(out) as (F, patches):
+    #   dL/dW    = g @ cols.T     (F, patches) @ (patches, K [+1]) -> (F, K [+1]); the last
+    #                             column, against the row of ones, is dL/db = g summed over patches
+    #   dL/dcols = W.T @ g        (K, F) @ (F, patches), then col2im puts it on the pixels
     x, weight = out._prev[0], out._prev[1]
-    cols, sh, sw, ph, pw = out._ctx
-    F = weight.data.shape[0]
+    sh, sw, ph, pw = out._ctx
+    F, C, kh, kw = weight.data.shape
+    K = C * kh * kw
     g_mat = _batch_last(g).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, Ho*Wo*N); free if g is batch-last
-    if weight.requires_grad:
-        weight._add_grad((g_mat @ cols.T).reshape(weight.data.shape))  # (F, C, kh, kw)
-    if len(out._prev) == 3 and out._prev[2].requires_grad:
-        out._prev[2]._add_grad(g_mat.sum(axis=1))  # (F,)
+    bias = out._prev[2] if len(out._prev) == 3 and out._prev[2].requires_grad else None
+    if weight.requires_grad or bias is not None:
+        cols = _patch_matrix(x.data, kh, kw, sh, sw, ph, pw, ones=len(out._prev) == 3)  # (K [+1], .)
+        d_w = (cols @ g_mat.T).T  # (F, K [+1]): g @ cols.T, which BLAS computes faster this way
+        del cols  # (freed before d_cols is made)
+        if weight.requires_grad:
+            weight._add_grad(d_w[:, :K].reshape(weight.data.shape))  # (F, C, kh, kw)
+        if bias is not None:
+            bias._add_grad(d_w[:, K])  # (F,)
     if x.requires_grad:
-        d_cols = weight.data.reshape(F, -1).T @ g_mat  # (C*kh*kw, Ho*Wo*N)
-        x._add_grad(_col2im(d_cols, x.data.shape, weight.data.shape, g.shape, sh, sw, ph, pw))
+        x._add_grad(_col2im(weight.data, g_mat, x.data.shape, sh, sw, ph, pw))  # (N, C, H, W)
 
 
 def _col2im(
-    d_cols: np.ndarray,
-    x_shape: Tuple[int, ...],
-    w_shape: Tuple[int, ...],
-    out_shape: Tuple[int, ...],
-    sh: int,
-    sw: int,
-    ph: int,
-    pw: int,
+    weight: np.ndarray, g_mat: np.ndarray, x_shape: Tuple[int, ...], sh: int, sw: int, ph: int, pw: int
 ) -> np.ndarray:
-    """The adjoint of im2col: every column entry's gradient is *added* to the pixel it was
-    copied from (a pixel in several patches gets the sum). One slice per kernel offset (i, j):
-    offset (i, j) of patch (h, w) read pixel (h*sh + i, w*sw + j)."""
+    """dL/dx of the images from g = dL/d(out) (F, H_out*W_out*N), via dL/dcols = W.T @ g.
+
+    col2im is the adjoint of im2col: each entry of dL/dcols is *added* to the pixel it was
+    copied from (a pixel in several patches gets the sum). Offset (i, j) of patch (h, w) read
+    pixel (h*sh + i, w*sw + j), so it is one strided slice per kernel offset. The rows of
+    dL/dcols for offset (i, j) are W[:, :, i, j].T @ g: computing them offset by offset (kh*kw
+    small products instead of one big one) adds each piece while it is still in the cache.
+    """
     N, C, H, W = x_shape
-    _, _, kh, kw = w_shape
-    _, _, H_out, W_out = out_shape
-    d_patches = d_cols.reshape(C, kh, kw, H_out, W_out, N)  # (C, kh, kw, Ho, Wo, N), a view
-    dxp = np.zeros((C, H + 2 * ph, W + 2 * pw, N), d_cols.dtype)  # (C, Hp, Wp, N)
+    F, _, kh, kw = weight.shape
+    H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    dxp = np.zeros((C, H + 2 * ph, W + 2 * pw, N), g_mat.dtype)  # (C, Hp, Wp, N)
     for i in range(kh):
-        for j in range(kw):  # (C, Ho, Wo, N) slice of every pixel that offset (i, j) read
-            dxp[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_patches[:, i, j]
+        for j in range(kw):
+            d_piece = weight[:, :, i, j].T @ g_mat  # (C, F) @ (F, Ho*Wo*N): rows (c, i, j) of dL/dcols
+            # (C, Ho, Wo, N) slice of every pixel that offset (i, j) read
+            dxp[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_piece.reshape(C, H_out, W_out, N)
     return dxp[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # an (N, C, H, W) view
 
 
@@ -224,7 +241,8 @@ def max_pool2d(self: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = N
 
     The gradient goes to the maximum of each window. Ties: when several entries of a window
     share the maximum, the first one in row-major order gets the whole gradient, as in
-    PyTorch (so the results match it exactly, ties included). A window holding nan gives nan.
+    PyTorch (so the results match it exactly, ties included). A window holding nan gives nan
+    (and passes no gradient).
 
     >>> import numpy as np
     >>> from tinygrad_edu import Tensor
@@ -240,43 +258,61 @@ def max_pool2d(self: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = N
     N, C, H, W = x.shape
     if kh > H or kw > W:
         raise ValueError(f"max_pool2d: kernel {kh}x{kw} is larger than the input {H}x{W} (shape {x.shape})")
-    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
-    xb = _batch_last(x)  # (C, H, W, N), a view
-    pooled = xb[:, 0 : sh * H_out : sh, 0 : sw * W_out : sw].copy()  # offset (0, 0) of every window
+    windows = _windows(_batch_last(x), kh, kw, sh, sw)  # (C, Ho, kh, Wo, kw, N), a view
+    pooled = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N): offset (0, 0) of every window
     for i in range(kh):
-        for j in range(kw):  # (C, Ho, Wo, N): offset (i, j) of every window, one slice
+        for j in range(kw):  # offset (i, j) of every window at once
             if i or j:
-                np.maximum(pooled, xb[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw], out=pooled)
+                np.maximum(pooled, windows[:, :, i, :, j], out=pooled)
     data = pooled.transpose(3, 0, 1, 2)  # an (N, C, H_out, W_out) view of the (C, Ho, Wo, N) buffer
     return self._result(data, (self,), "max_pool2d", (kh, kw, sh, sw))
 
 
+def _tiled(H: int, W: int, kh: int, kw: int, sh: int, sw: int) -> bool:
+    """Do the windows tile the image: side by side, every pixel in exactly one window?"""
+    return sh == kh and sw == kw and H % kh == 0 and W % kw == 0
+
+
+def _windows(xb: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
+    """Images (C, H, W, N) -> their pooling windows, a view (C, H_out, kh, W_out, kw, N):
+    ``windows[c, h, i, w, j, n] = xb[c, h*sh + i, w*sw + j, n]``."""
+    C, H, W, N = xb.shape
+    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
+    if _tiled(H, W, kh, kw, sh, sw):
+        return xb.reshape(C, H_out, kh, W_out, kw, N)  # splitting H and W is enough (no copy)
+    s_c, s_h, s_w, s_n = xb.strides
+    return as_strided(
+        xb, (C, H_out, kh, W_out, kw, N), (s_c, s_h * sh, s_h, s_w * sw, s_w, s_n), writeable=False
+    )
+
+
 def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
-    # d(max of a window)/d(entry) = 1 for the entry that is the maximum, 0 for the others.
-    # Visit the kernel offsets in row-major order, one (C, Ho, Wo, N) slice each: the offset
-    # holding its window's maximum takes the window's gradient, unless an earlier offset
-    # (a tie) already did (`found`).
+    # d(max of a window)/d(entry) = 1 for the entry that is the maximum, 0 for the others; so
+    # each window's gradient goes to its maximum (the first one, if several tie).
     x = out._prev[0]
     kh, kw, sh, sw = out._ctx
     xb = _batch_last(x.data)  # (C, H, W, N)
-    pooled = _batch_last(out.data)  # (C, Ho, Wo, N)
-    gb = _batch_last(g)  # (C, Ho, Wo, N)
-    C, H_out, W_out, N = pooled.shape
-    tiled = sh == kh and sw == kw and H_out * kh == xb.shape[1] and W_out * kw == xb.shape[2]
-    disjoint = sh >= kh and sw >= kw  # every input entry is in at most one window
-    dx = (np.empty if tiled else np.zeros)(xb.shape, g.dtype)  # (C, H, W, N): tiled fills all
-    found = np.zeros(pooled.shape, bool)  # (C, Ho, Wo, N): windows whose maximum came already
+    windows = _windows(xb, kh, kw, sh, sw)  # (C, Ho, kh, Wo, kw, N), a view
+    is_max = windows == _batch_last(out.data)[:, :, None, :, None]  # (C, Ho, kh, Wo, kw, N) bool
+    found = is_max[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N): windows whose maximum came already
     for i in range(kh):
-        for j in range(kw):
-            window = (slice(None), slice(i, i + sh * H_out, sh), slice(j, j + sw * W_out, sw))
-            is_max = xb[window] == pooled  # (C, Ho, Wo, N): offset (i, j) holds the maximum
-            takes = is_max & ~found  # ... and no earlier offset did
-            found |= is_max
-            # (a float 0/1 mask: numpy multiplies two float arrays much faster than float * bool)
-            if disjoint:
-                np.multiply(gb, takes.astype(g.dtype), out=dx[window])  # (C, Ho, Wo, N) slice
-            else:
-                dx[window] += gb * takes.astype(g.dtype)  # overlapping windows: pixels collect
+        for j in range(kw):  # offsets in row-major order: only the first tie keeps its mark
+            if i or j:
+                here = is_max[:, :, i, :, j]  # (C, Ho, Wo, N), a view
+                np.greater(here, found, out=here)  # here and not found (True > False)
+                if (i, j) != (kh - 1, kw - 1):
+                    found |= here
+    # (a float 0/1 mask: numpy multiplies float * float several times faster than float * bool)
+    d_windows = is_max.astype(g.dtype)  # (C, Ho, kh, Wo, kw, N)
+    d_windows *= _batch_last(g)[:, :, None, :, None]  # each window's gradient, at its maximum
+    if _tiled(xb.shape[1], xb.shape[2], kh, kw, sh, sw):  # the windows are the image, cut up
+        dx = d_windows.reshape(xb.shape)  # (C, H, W, N)
+    else:  # the adjoint of the windows view: add every window's entries back onto the pixels
+        C, H_out, _, W_out, _, N = d_windows.shape
+        dx = np.zeros(xb.shape, g.dtype)  # (C, H, W, N); pixels in no window keep 0
+        for i in range(kh):
+            for j in range(kw):  # (C, Ho, Wo, N) slice of the pixels that offset (i, j) covers
+                dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_windows[:, :, i, :, j]
     x._add_grad(dx.transpose(3, 0, 1, 2))  # an (N, C, H, W) view
 
 
