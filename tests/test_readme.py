@@ -26,6 +26,8 @@ def test_readme_python_block_runs(index, tmp_path, monkeypatch, capsys):
     code = BLOCKS[index]
     if ".render(" in code and shutil.which("dot") is None:
         pytest.skip("Graphviz's dot program is not installed")
+    if "import torch" in code:
+        pytest.importorskip("torch")  # torch is a test dependency, not the package's
     monkeypatch.chdir(tmp_path)
     namespace = {}
     exec(compile(code, f"README block {index}", "exec"), namespace)
@@ -36,3 +38,7 @@ def test_readme_python_block_runs(index, tmp_path, monkeypatch, capsys):
         assert (tmp_path / "neuron.svg").exists()
     if "accuracy" in code:  # the tensor network learns the moons
         assert namespace["accuracy"] >= 0.95, printed
+    if "nn.summary" in code:  # the table shown under the block is what the block prints
+        assert printed.strip() and printed.strip() in TEXT, printed
+    if "load_state_dict" in code:  # the PyTorch model computes the same numbers
+        assert namespace["gap"] < 1e-12, printed
