@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygrad_edu import Tensor, draw_dot, nn, no_grad, optim
-from tinygrad_edu.cli import save_graph
+from tinygrad_edu.draw import save_graph
 
 SAMPLE_RATE = 8000  # samples per second
 PITCH = 440.0  # Hz: the note A4
