@@ -112,7 +112,7 @@ def plot(results, path):
     import matplotlib.pyplot as plt
 
     figure = plt.figure(figsize=(15, 4.6))
-    grid = figure.add_gridspec(4, 10, width_ratios=[1.5] * 3 + [1.3] * 3 + [0.5] * 4)
+    grid = figure.add_gridspec(2, 10, width_ratios=[1.5] * 3 + [1.3] * 3 + [0.8] * 4)
     chart = figure.add_subplot(grid[:, 0:3])
     for name in MODELS:
         cost, params, accuracy = (results[k][name] for k in ("mult_adds", "params", "accuracy"))
@@ -144,15 +144,16 @@ def plot(results, path):
     matrix.set_xlabel("predicted")
     matrix.set_ylabel("true")
     matrix.set_title(f"CNN on {counts.sum()} test digits: {np.trace(counts)} right")
-    wrong = results["mistakes"][:16]
-    for k in range(16):
+    wrong = results["mistakes"][:8]
+    for k in range(8):
         ax = figure.add_subplot(grid[k // 4, 6 + k % 4])
         ax.axis("off")
         if k < len(wrong):
             index, predicted, true = wrong[k]
             ax.imshow(results["test_images"][index, 0], cmap="gray_r")
-            ax.set_title(f"{predicted} (is {true})", fontsize=8, color="crimson")
-    figure.text(0.86, 0.96, "the CNN's mistakes: predicted (true)", ha="center", fontsize=10)
+            ax.set_title(f"{predicted} (is {true})", fontsize=9, color="crimson")
+    shown = f"{len(wrong)} of {len(results['mistakes'])}"
+    figure.text(0.84, 0.95, f"the CNN's mistakes ({shown}): predicted (true)", ha="center", fontsize=10)
     figure.tight_layout(rect=(0, 0, 1, 0.95))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=80)
