@@ -241,8 +241,7 @@ def max_pool2d(self: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = N
 
     The gradient goes to the maximum of each window. Ties: when several entries of a window
     share the maximum, the first one in row-major order gets the whole gradient, as in
-    PyTorch (so the results match it exactly, ties included). A window holding nan gives nan
-    (and passes no gradient).
+    PyTorch (so the results match it exactly, ties included). A window holding nan gives nan.
 
     >>> import numpy as np
     >>> from tinygrad_edu import Tensor
@@ -259,13 +258,19 @@ def max_pool2d(self: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = N
     if kh > H or kw > W:
         raise ValueError(f"max_pool2d: kernel {kh}x{kw} is larger than the input {H}x{W} (shape {x.shape})")
     windows = _windows(_batch_last(x), kh, kw, sh, sw)  # (C, Ho, kh, Wo, kw, N), a view
+    # A running maximum over the kernel offsets in row-major order. For the backward pass,
+    # note where each offset strictly beat the maximum so far: a window's maximum sits at the
+    # last offset that did (at (0, 0) if none did; on a tie the earlier offset keeps it).
+    offsets = [(i, j) for i in range(kh) for j in range(kw)]
     pooled = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N): offset (0, 0) of every window
-    for i in range(kh):
-        for j in range(kw):  # offset (i, j) of every window at once
-            if i or j:
-                np.maximum(pooled, windows[:, :, i, :, j], out=pooled)
+    beats = []
+    for i, j in offsets[1:]:
+        here = windows[:, :, i, :, j]  # (C, Ho, Wo, N): offset (i, j) of every window, a view
+        if self.requires_grad:
+            beats.append(here > pooled)  # (C, Ho, Wo, N) bool
+        np.maximum(pooled, here, out=pooled)
     data = pooled.transpose(3, 0, 1, 2)  # an (N, C, H_out, W_out) view of the (C, Ho, Wo, N) buffer
-    return self._result(data, (self,), "max_pool2d", (kh, kw, sh, sw))
+    return self._result(data, (self,), "max_pool2d", (kh, kw, sh, sw, offsets, beats))
 
 
 def _tiled(H: int, W: int, kh: int, kw: int, sh: int, sw: int) -> bool:
@@ -287,32 +292,27 @@ def _windows(xb: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
 
 
 def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
-    # d(max of a window)/d(entry) = 1 for the entry that is the maximum, 0 for the others; so
-    # each window's gradient goes to its maximum (the first one, if several tie).
+    # d(max of a window)/d(entry) = 1 for the entry that is the maximum, 0 for the others:
+    # each window's gradient goes to its maximum, which forward's `beats` locate.
     x = out._prev[0]
-    kh, kw, sh, sw = out._ctx
-    xb = _batch_last(x.data)  # (C, H, W, N)
-    windows = _windows(xb, kh, kw, sh, sw)  # (C, Ho, kh, Wo, kw, N), a view
-    is_max = windows == _batch_last(out.data)[:, :, None, :, None]  # (C, Ho, kh, Wo, kw, N) bool
-    found = is_max[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N): windows whose maximum came already
-    for i in range(kh):
-        for j in range(kw):  # offsets in row-major order: only the first tie keeps its mark
-            if i or j:
-                here = is_max[:, :, i, :, j]  # (C, Ho, Wo, N), a view
-                np.greater(here, found, out=here)  # here and not found (True > False)
-                if (i, j) != (kh - 1, kw - 1):
-                    found |= here
+    kh, kw, sh, sw, offsets, beats = out._ctx
+    C, H_out, W_out, N = _batch_last(g).shape
+    is_max = np.empty((C, H_out, kh, W_out, kw, N), bool)  # window (h, w) has its max at (i, j)
+    later = np.zeros((C, H_out, W_out, N), bool)  # windows whose maximum is at a later offset
+    for (i, j), beat in zip(offsets[:0:-1], beats[::-1]):  # the last offset first
+        np.greater(beat, later, out=is_max[:, :, i, :, j])  # beat here and not later (True > False)
+        later |= beat
+    np.logical_not(later, out=is_max[:, :, 0, :, 0])  # no offset beat (0, 0)
     # (a float 0/1 mask: numpy multiplies float * float several times faster than float * bool)
     d_windows = is_max.astype(g.dtype)  # (C, Ho, kh, Wo, kw, N)
     d_windows *= _batch_last(g)[:, :, None, :, None]  # each window's gradient, at its maximum
-    if _tiled(xb.shape[1], xb.shape[2], kh, kw, sh, sw):  # the windows are the image, cut up
-        dx = d_windows.reshape(xb.shape)  # (C, H, W, N)
+    H, W = x.data.shape[2:]
+    if _tiled(H, W, kh, kw, sh, sw):  # the windows are the image, cut up
+        dx = d_windows.reshape(C, H, W, N)
     else:  # the adjoint of the windows view: add every window's entries back onto the pixels
-        C, H_out, _, W_out, _, N = d_windows.shape
-        dx = np.zeros(xb.shape, g.dtype)  # (C, H, W, N); pixels in no window keep 0
-        for i in range(kh):
-            for j in range(kw):  # (C, Ho, Wo, N) slice of the pixels that offset (i, j) covers
-                dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_windows[:, :, i, :, j]
+        dx = np.zeros((C, H, W, N), g.dtype)  # pixels in no window keep 0
+        for i, j in offsets:  # (C, Ho, Wo, N) slice of the pixels that offset (i, j) covers
+            dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_windows[:, :, i, :, j]
     x._add_grad(dx.transpose(3, 0, 1, 2))  # an (N, C, H, W) view
 
 
