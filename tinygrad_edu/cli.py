@@ -92,6 +92,8 @@ def play_command(expression: str, assignments: Optional[List[str]], output: str,
     if path.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"cannot write {output!r}: the page's file name must end in .html")
     graph = build(expression, values)
+    if not graph.output.label:
+        graph.output.label = "f"  # as in the table: the page then reads dL/df, not dL/dv9
     try:
         player = play(graph.output)  # (before printing anything: a graph too big is exit 2)
     except ValueError as error:

@@ -73,7 +73,9 @@ def play(root: Any, rankdir: str = "LR") -> "Player":
     document, final_grads = build_document(root, order)
     name_of = node_names(order)
     names = [name_of[id(node)] for node in order]
-    svg = svg_of(layout_graph(order, rankdir, names=names, grads=final_grads))
+    graph = layout_graph(order, rankdir, names=names, grads=final_grads)
+    graph.graph_attr["ranksep"] = "1.2"  # longer edges than draw_dot's: room for their labels
+    svg = svg_of(graph)
     return Player(document, svg)
 
 
