@@ -20,7 +20,9 @@ column of a matrix ``cols`` of shape (C*kh*kw, patches), then ``W.reshape(F, -1)
 computes all F * patches dot products at once. The backward pass is two more products
 (dL/dW = g @ cols.T and dL/dcols = W.T @ g) and ``col2im``, which adds each column's gradient
 back onto the pixels it was copied from: one strided slice per kernel offset (i, j), so
-kh*kw numpy operations whatever the image size.
+kh*kw numpy operations whatever the image size. Max-pooling uses the same trick: a view
+with one axis per window position and one per offset inside the window, and one numpy
+operation per kernel offset.
 
 Memory layout (speed, not meaning). numpy copies fast when the innermost, contiguous run of
 numbers is long. In NCHW the innermost run of a patch is kw numbers (3, say); so internally
@@ -126,11 +128,15 @@ def conv2d(
         if not isinstance(bias, type(self)):
             raise TypeError(f"conv2d: bias must be a Tensor or None, got {type(bias).__name__}")
         if bias.data.shape != (F,):
-            raise ValueError(f"conv2d: bias must have shape ({F},) for weight of shape {w.shape}, got {bias.shape}")
+            raise ValueError(
+                f"conv2d: bias must have shape ({F},) for weight of shape {w.shape}, got {bias.shape}"
+            )
         prev = (self, weight, bias)
     sh, sw = _pair("stride", stride, 1)
     ph, pw = _pair("padding", padding, 0)
-    if kh > H + 2 * ph or kw > W + 2 * pw or kh * kw == 0:
+    if w.size == 0:
+        raise ValueError(f"conv2d: weight of shape {w.shape} has no entries")
+    if kh > H + 2 * ph or kw > W + 2 * pw:
         raise ValueError(
             f"conv2d: kernel {kh}x{kw} (weight of shape {w.shape}) does not fit the input "
             f"{H}x{W} padded by {ph}x{pw} to {H + 2 * ph}x{W + 2 * pw}"
@@ -189,7 +195,7 @@ def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
     # out = W @ cols (as matrices, the bias a column of W), with g = dL/d(out) as (F, patches):
     #   dL/dW    = g @ cols.T     (F, patches) @ (patches, K [+1]) -> (F, K [+1]); the last
     #                             column, against the row of ones, is dL/db = g summed over patches
-    #   dL/dcols = W.T @ g        (K, F) @ (F, patches), then col2im puts it on the pixels
+    #   dL/dcols = W.T @ g        (K, F) @ (F, patches), put on the pixels by col2im
     x, weight = out._prev[0], out._prev[1]
     sh, sw, ph, pw = out._ctx
     F, C, kh, kw = weight.data.shape
@@ -199,7 +205,7 @@ def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
     if weight.requires_grad or bias is not None:
         cols = _patch_matrix(x.data, kh, kw, sh, sw, ph, pw, ones=len(out._prev) == 3)  # (K [+1], .)
         d_w = (cols @ g_mat.T).T  # (F, K [+1]): g @ cols.T, which BLAS computes faster this way
-        del cols  # (freed before d_cols is made)
+        del cols  # (freed before col2im makes its arrays)
         if weight.requires_grad:
             weight._add_grad(d_w[:, :K].reshape(weight.data.shape))  # (F, C, kh, kw)
         if bias is not None:

@@ -117,7 +117,7 @@ class Flatten(Module):
         x = _as_tensor(x, "Flatten")
         if x.ndim < 2:
             raise ValueError(f"Flatten needs a batch axis and at least one more, got shape {x.shape}")
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))  # (N, everything else)
 
     def __repr__(self) -> str:
         return "Flatten()"
