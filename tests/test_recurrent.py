@@ -169,6 +169,130 @@ def test_tanh_closed_form_on_one_unit():
 # ***** the graph: one node per step, deep sequences, frozen parts *****
 
 
+# ***** BPTT's weight terms: handed down a sequence and added at its first step *****
+
+
+class SixNodeCell:
+    """The cell written with plain Tensor ops (six nodes per step): an oracle that shares no
+    code with the fused rule."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def __call__(self, x, h):
+        w_ih, w_hh, b_ih, b_hh = self.params
+        return (x @ w_ih.T + b_ih + h @ w_hh.T + b_hh).tanh()
+
+
+def cells_sharing(patterns, seed=0):
+    """Cells whose parameters are those of a base cell at the indices in each pattern and their
+    own elsewhere, as fused RNNCells and as six-node oracles on copies of the same numbers.
+    Returns (fused cells, oracle cells, fused parameters, oracle parameters)."""
+    rng = np.random.default_rng(seed)
+    shapes = [(3, 2), (3, 3), (3,), (3,)]
+    own = [[rng.uniform(-0.6, 0.6, s) for s in shapes] for _ in range(len(patterns) + 1)]
+    fused_own = [[Tensor(a.copy(), requires_grad=True) for a in arrays] for arrays in own]
+    oracle_own = [[Tensor(a.copy(), requires_grad=True) for a in arrays] for arrays in own]
+    fused, oracle = [], []
+    for k, shared in enumerate([(0, 1, 2, 3)] + patterns):
+        params = [fused_own[0][i] if i in shared else fused_own[k][i] for i in range(4)]
+        cell = nn.RNNCell(2, 3)
+        cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh = params
+        fused.append(cell)
+        oracle.append(SixNodeCell([oracle_own[0][i] if i in shared else oracle_own[k][i] for i in range(4)]))
+    return fused, oracle, sum(fused_own, []), sum(oracle_own, [])
+
+
+def check_against_oracle(patterns, build):
+    fused, oracle, fused_params, oracle_params = cells_sharing(patterns)
+    loss, loss_oracle = build(fused), build(oracle)
+    loss.backward()
+    loss_oracle.backward()
+    np.testing.assert_allclose(loss.item(), loss_oracle.item(), rtol=1e-12)
+    for p, q in zip(fused_params, oracle_params):
+        assert (p.grad is None) == (q.grad is None)
+        if p.grad is not None:
+            np.testing.assert_allclose(p.grad, q.grad, rtol=1e-10, atol=1e-12)
+
+
+XS = [Tensor(a) for a in np.random.default_rng(3).standard_normal((8, 2, 2))]
+H0 = Tensor(np.zeros((2, 3)))
+
+
+def test_a_state_feeding_two_continuations_and_a_broken_chain():
+    def build(cells):
+        step = cells[0]
+        h = H0
+        for x in XS[:3]:
+            h = step(x, h)
+        a, b = step(XS[3], h), step(XS[4], h)  # one state, two continuations of the same cell
+        c = step(XS[6], step(XS[5], a) * 0.5)  # an op between two steps
+        return (c * 2.0 + b * h).sum()
+
+    check_against_oracle([], build)
+
+
+def test_cells_that_share_some_or_all_parameters():
+    # each pattern: the parameter indices (weight_ih, weight_hh, bias_ih, bias_hh) that a cell
+    # shares with the base cell; only a cell that shares all four continues its sequence
+    patterns = [(0, 1), (0,), (1,), (0, 1, 2), (0, 2, 3), (1, 2, 3), (0, 1, 2, 3), ()]
+
+    def build(cells):
+        base, h, loss = cells[0], H0, 0.0
+        order = [base, 1, base, 2, 3, base, 4, base, 5, base, 6, base, 7, 8, base]
+        for i, cell in enumerate(order):
+            h = (base if cell is base else cells[cell])(XS[i % len(XS)], h)
+            loss = loss + (h * h).sum()
+        return loss
+
+    check_against_oracle(patterns, build)
+
+
+def test_an_unfinished_backward_pass_leaves_nothing_behind():
+    # A pass stopped halfway (as when a learner stops stepping through backward_steps) has
+    # handed weight terms down the sequence; a later backward() must not count them, also
+    # one that starts from a state in the middle of that sequence.
+    from tinygrad_edu.tensor import BACKWARD_RULES
+
+    def build(cells):
+        hs = [H0]
+        for x in XS[:5]:
+            hs.append(cells[0](x, hs[-1]))
+        return hs
+
+    fused, oracle, fused_params, oracle_params = cells_sharing([])
+    hs, hs_oracle = build(fused), build(oracle)
+    loss = hs[-1].sum()
+    loss.backward()  # sets the intermediate grads, then: a second pass, stopped after 3 steps
+    for node in hs[:0:-1][:3]:
+        node.grad = None
+    loss.grad = np.ones(())
+    BACKWARD_RULES["sum"](loss, loss.grad)
+    for node in hs[:1:-1][:3]:  # h5, h4, h3: the last one hands its terms to h2
+        BACKWARD_RULES["rnn_cell"](node, node.grad)
+    fused[0].zero_grad()
+    for q in oracle_params:
+        q.grad = None
+    middle = hs[2].sum()  # a new pass from h2, whose node holds those terms
+    middle.backward()
+    hs_oracle[2].sum().backward()
+    for p, q in zip(fused_params[:4], oracle_params[:4]):
+        np.testing.assert_allclose(p.grad, q.grad, rtol=1e-10, atol=1e-12)
+    middle.backward()  # and a second full pass accumulates, as every backward() does
+    for p, q in zip(fused_params[:4], oracle_params[:4]):
+        np.testing.assert_allclose(p.grad, 2 * q.grad, rtol=1e-10, atol=1e-12)
+    # stopped again, then a full pass from the end: new terms are handed past the old ones
+    for node in hs[:1:-1][:3]:
+        BACKWARD_RULES["rnn_cell"](node, node.grad)
+    fused[0].zero_grad()
+    for q in oracle_params:
+        q.grad = None
+    loss.backward()
+    hs_oracle[-1].sum().backward()
+    for p, q in zip(fused_params[:4], oracle_params[:4]):
+        np.testing.assert_allclose(p.grad, q.grad, rtol=1e-10, atol=1e-12)
+
+
 def test_one_graph_node_per_step_and_separate_bias_gradients():
     cell = nn.RNNCell(2, 3, rng=0)
     xs = [Tensor(np.ones((4, 2))) for _ in range(7)]

@@ -33,6 +33,21 @@ from .module import Module, Parameter
 NONLINEARITIES = ("tanh", "relu")
 
 
+class _Step:
+    """The ``_ctx`` of an ``'rnn_cell'`` node: its nonlinearity, and the weight-gradient terms
+    that the later steps of the same sequence hand down to it during a backward pass."""
+
+    __slots__ = ("nonlinearity", "later", "later_grad")
+
+    def __init__(self, nonlinearity: str) -> None:
+        self.nonlinearity = nonlinearity
+        self.later: Optional[List[Term]] = None  # (g_a, x, h) of later steps, not yet added
+        self.later_grad: Optional[np.ndarray] = None  # this node's grad array when they came
+
+
+Term = Tuple[np.ndarray, np.ndarray, np.ndarray]  # one step's (g_a, x, h), see the backward rule
+
+
 def rnn_cell(
     x: Tensor,
     h: Tensor,
@@ -56,8 +71,10 @@ def rnn_cell(
     >>> round(y.item(), 4), round(one.grad.item(), 4)   # tanh(2), (1 - tanh(2)**2) * 2
     (0.964, 0.1413)
     """
-    a = x.data @ weight_ih.data.T  # (batch, input) @ (input, hidden) -> (batch, hidden)
-    a += h.data @ weight_hh.data.T  # (batch, hidden) @ (hidden, hidden) -> (batch, hidden)
+    # ndarray.dot is the same BLAS product as @ on 2-D arrays, with less numpy overhead per
+    # call: it matters here, at two small products per time step
+    a = x.data.dot(weight_ih.data.T)  # (batch, input) @ (input, hidden) -> (batch, hidden)
+    a += h.data.dot(weight_hh.data.T)  # (batch, hidden) @ (hidden, hidden) -> (batch, hidden)
     if bias_ih is None or bias_hh is None:
         prev: Tuple[Tensor, ...] = (x, h, weight_ih, weight_hh)
     else:
@@ -67,7 +84,7 @@ def rnn_cell(
         np.tanh(a, out=a)  # h' = tanh(a), in place: a itself is not needed by backward
     else:
         np.maximum(a, 0.0, out=a)  # h' = relu(a)
-    return Tensor._result(a, prev, "rnn_cell", nonlinearity)
+    return Tensor._result(a, prev, "rnn_cell", _Step(nonlinearity))
 
 
 def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
@@ -78,31 +95,67 @@ def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
     #   dL/dW_ih = g_a^T x      (hidden, batch) @ (batch, input)   -> (hidden, input)
     #   dL/dW_hh = g_a^T h      (hidden, batch) @ (batch, hidden)  -> (hidden, hidden)
     #   dL/db_ih = dL/db_hh = g_a summed over the batch rows       -> (hidden,)
-    # Over a sequence the same W's get one such contribution per time step: BPTT's sums.
+    # Over a sequence every step adds such a term to the same weights (BPTT), e.g.
+    #   dL/dW_hh = sum over t of g_a_t^T h_{t-1} = [g_a_1; ...; g_a_T]^T [h_0; ...; h_{T-1}],
+    # one matrix product of the steps' rows stacked. So, as hand-written BPTT does, a step
+    # whose h comes from the same cell hands its (g_a, x, h) down to that earlier step (whose
+    # rule backward() runs later: it is this node's input); the first step of the sequence
+    # adds all the terms at once (_add_weight_terms). dL/dx and dL/dh are added right away.
     prev = out._prev
     x, h, weight_ih, weight_hh = prev[0], prev[1], prev[2], prev[3]
-    hn = out.data
-    if out._ctx == "tanh":
+    step = out._ctx
+    hn = out.data  # h'
+    if step.nonlinearity == "tanh":
         g_a = hn * hn  # (batch, hidden)
         np.subtract(1.0, g_a, out=g_a)  # 1 - h'^2
         g_a *= g
     else:
         g_a = g * (hn > 0.0)
-    if weight_ih.requires_grad:
-        weight_ih._add_grad(g_a.T @ x.data)
-    if weight_hh.requires_grad:
-        weight_hh._add_grad(g_a.T @ h.data)
-    if len(prev) == 6:
-        bias_ih, bias_hh = prev[4], prev[5]
-        g_b = g_a.sum(axis=0)
-        if bias_ih.requires_grad:
-            bias_ih._add_grad(g_b)
-        if bias_hh.requires_grad:
-            bias_hh._add_grad(g_b, fresh=not bias_ih.requires_grad)  # never share one array
-    if h.requires_grad:
-        h._add_grad(g_a @ weight_hh.data)
+    terms = [(g_a, x.data, h.data)]
+    if step.later is not None:
+        if step.later_grad is g:  # handed down in this backward pass (not left by an unfinished one)
+            terms += step.later
+        step.later = step.later_grad = None
     if x.requires_grad:
-        x._add_grad(g_a @ weight_ih.data)
+        x._add_grad(g_a.dot(weight_ih.data))
+    if h.requires_grad:
+        h._add_grad(g_a.dot(weight_hh.data))
+        hp = h._prev
+        if (
+            h._op == "rnn_cell"
+            and hp[2] is weight_ih
+            and hp[3] is weight_hh
+            and len(hp) == len(prev)
+            and (len(prev) == 4 or (hp[4] is prev[4] and hp[5] is prev[5]))
+        ):  # h is the previous step of the same cell: it takes our terms along
+            below = h._ctx
+            if below.later is not None and below.later_grad is h.grad:
+                below.later += terms  # h feeds more than one step of this cell
+            else:
+                below.later, below.later_grad = terms, h.grad
+            return
+    _add_weight_terms(prev, terms)
+
+
+def _add_weight_terms(prev: Tuple[Tensor, ...], terms: List[Term]) -> None:
+    # the weight gradients of every step in `terms` (one or many), with one product per weight
+    if len(terms) == 1:
+        g_a, xs, hs = terms[0]
+    else:
+        g_a = np.concatenate([t[0] for t in terms])  # (steps * batch, hidden)
+        xs = np.concatenate([t[1] for t in terms])  # (steps * batch, input)
+        hs = np.concatenate([t[2] for t in terms])  # (steps * batch, hidden)
+    g_aT = g_a.T  # (hidden, steps * batch)
+    weight_ih, weight_hh = prev[2], prev[3]
+    if weight_ih.requires_grad:
+        weight_ih._add_grad(g_aT.dot(xs))  # sum of g_a^T x over the steps
+    if weight_hh.requires_grad:
+        weight_hh._add_grad(g_aT.dot(hs))  # sum of g_a^T h
+    if len(prev) == 6:
+        g_b = g_a.sum(axis=0)  # (hidden,): summed over every row of every step
+        for bias in (prev[4], prev[5]):
+            if bias.requires_grad:
+                bias._add_grad(g_b, fresh=False)  # a copy each: the two biases never share an array
 
 
 BACKWARD_RULES["rnn_cell"] = _rnn_cell_backward  # the engine's table gets the fused step's rule
@@ -154,7 +207,8 @@ class RNNCell(Module):
         self.bias_hh = init("bias_hh", self.hidden_size) if bias else None
 
     def __call__(self, x: Union[Tensor, np.ndarray], h: Union[Tensor, np.ndarray, None] = None) -> Tensor:
-        x = _as_tensor(x, "RNNCell")
+        if type(x) is not Tensor:
+            x = _as_tensor(x, "RNNCell")
         shape = x.data.shape
         if len(shape) != 2 or shape[1] != self.input_size:
             raise ValueError(
@@ -165,7 +219,8 @@ class RNNCell(Module):
         if h is None:
             h = Tensor._result(np.zeros(want, dtype=x.data.dtype), (), "")  # h_0 = 0, a constant
         else:
-            h = _as_tensor(h, "RNNCell (h)")
+            if type(h) is not Tensor:
+                h = _as_tensor(h, "RNNCell (h)")
             if h.data.shape != want:
                 raise ValueError(f"RNNCell: h must have shape {want} for x of shape {shape}, got {h.shape}")
         return rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity)
