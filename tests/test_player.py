@@ -5,12 +5,15 @@ stay inert), the size limit, Graphviz errors, Jupyter's iframe, and `tinygrad-ed
 import base64
 import hashlib
 import html
+import io
 import json
 import math
 import os
 import re
 import shutil
 import stat
+import subprocess
+import sys
 from html.parser import HTMLParser
 
 import numpy as np
@@ -26,7 +29,7 @@ HOSTILE = [
     "<img src=x onerror=alert(1)>",
     "</script><script>alert(2)</script>",
     "<!-- a comment",
-    '& &amp; "quotes" \'too\'',
+    "& &amp; \"quotes\" 'too'",
     "{{ json }}",
 ]
 
@@ -75,7 +78,7 @@ def strict_json(text):
 
 
 def document_of(page_text):
-    (attrs, text), = [s for s in Page(page_text).scripts if s[0].get("type") == "application/json"]
+    ((attrs, text),) = [s for s in Page(page_text).scripts if s[0].get("type") == "application/json"]
     return strict_json(text)
 
 
@@ -234,11 +237,15 @@ def test_without_dot_the_error_says_how_to_install_it(tmp_path, monkeypatch):
 
 
 def test_a_slow_a_failing_and_a_broken_dot_are_reported(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(fake_dot(tmp_path / "slow", f"#!/bin/sh\nexec {shutil.which('sleep')} 5\n")))
+    monkeypatch.setenv(
+        "PATH", str(fake_dot(tmp_path / "slow", f"#!/bin/sh\nexec {shutil.which('sleep')} 5\n"))
+    )
     monkeypatch.setattr(layout, "DOT_TIMEOUT", 0.2)
     with pytest.raises(GraphvizError, match="took more than 0.2 s"):
         play(Value(1.0) * 2)
-    monkeypatch.setenv("PATH", str(fake_dot(tmp_path / "fails", "#!/bin/sh\necho 'Error: boom' >&2\nexit 3\n")))
+    monkeypatch.setenv(
+        "PATH", str(fake_dot(tmp_path / "fails", "#!/bin/sh\necho 'Error: boom' >&2\nexit 3\n"))
+    )
     with pytest.raises(GraphvizError, match="could not lay out the graph: Error: boom"):
         play(Value(1.0) * 2)
     monkeypatch.setenv("PATH", str(fake_dot(tmp_path / "broken", "\x7fELF not really a program")))
@@ -276,7 +283,16 @@ def test_save_writes_the_page_and_makes_folders(neuron_page, tmp_path):
 def test_cli_play_writes_the_page_and_prints_the_table(tmp_path):
     target = tmp_path / "neuron.html"
     status, out, err = run_main(
-        "play", "tanh(w1*x1 + w2*x2 + b)", "--set", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.88", "-o", str(target)
+        "play",
+        "tanh(w1*x1 + w2*x2 + b)",
+        "--set",
+        "x1=2",
+        "x2=0",
+        "w1=-3",
+        "w2=1",
+        "b=6.88",
+        "-o",
+        str(target),
     )
     assert (status, err) == (0, "")
     assert f"player written to {target}" in out
@@ -314,7 +330,42 @@ def test_cli_play_rejects_input_with_status_2_and_one_line(argv, words, tmp_path
 
 
 def test_cli_play_without_dot_says_what_to_install(tmp_path):
-    result = run_module("play", "x*2", "--set", "x=1", "-o", str(tmp_path / "p.html"), env={"PATH": str(tmp_path)})
+    result = run_module(
+        "play", "x*2", "--set", "x=1", "-o", str(tmp_path / "p.html"), env={"PATH": str(tmp_path)}
+    )
     assert result.returncode == 1 and result.stdout == ""
     assert "apt-get install graphviz" in result.stderr and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr and not (tmp_path / "p.html").exists()
+
+
+def test_the_browser_tests_skip_without_chromium_except_in_ci(tmp_path):
+    """tests/test_player_browser.py with no chromium on PATH: skipped with the reason, but
+    with CI=true they fail, so that CI never passes without having run them."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    if shutil.which("dot"):
+        (folder / "dot").symlink_to(shutil.which("dot"))  # Graphviz yes, chromium no
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(PATH=str(folder), PYTHONPATH=os.pathsep.join([root, env.get("PYTHONPATH", "")]))
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "policy"]
+    command.append(os.path.join(root, "tests", "test_player_browser.py"))
+    skipped = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, timeout=300)
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout
+    assert "is not installed" in skipped.stdout
+    failed = subprocess.run(
+        command, env=dict(env, CI="true"), cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert failed.returncode == 1 and "must run, not skip" in failed.stdout, failed.stdout
+
+
+def test_without_dot_the_play_command_exits_1_and_the_demo_carries_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere
+    status, out, err = run_main("play", "x*2", "--set", "x=1", "-o", str(tmp_path / "p.html"))
+    assert status == 1 and out == "" and "apt-get install graphviz" in err and err.count("\n") == 1
+    from tinygrad_edu.demo import neuron_equation
+
+    printed = io.StringIO()
+    numbers = neuron_equation(tmp_path / "out", printed)
+    assert "no step-through page: the player needs Graphviz's dot program" in printed.getvalue()
+    assert "player" not in numbers and (tmp_path / "out" / "neuron.dot").exists()  # the drawing as text

@@ -90,7 +90,9 @@ def watched(browser, request):
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
     w = Watched(page)
-    page.on("console", lambda message: w.console_errors.append(message.text) if message.type == "error" else None)
+    page.on(
+        "console", lambda message: w.console_errors.append(message.text) if message.type == "error" else None
+    )
     page.on("pageerror", lambda error: w.page_errors.append(str(error)))
 
     def on_dialog(dialog):
@@ -156,7 +158,16 @@ def neuron_page(tmp_path):
     """The page the command line writes for the lecture's neuron."""
     target = tmp_path / "neuron.html"
     result = run_module(
-        "play", "tanh(w1*x1 + w2*x2 + b)", "--set", "x1=2", "x2=0", "w1=-3", "w2=1", f"b={B}", "-o", str(target)
+        "play",
+        "tanh(w1*x1 + w2*x2 + b)",
+        "--set",
+        "x1=2",
+        "x2=0",
+        "w1=-3",
+        "w2=1",
+        f"b={B}",
+        "-o",
+        str(target),
     )
     assert result.returncode == 0, result.stderr
     return target

@@ -204,7 +204,18 @@ def many_ops_graph(seed):
     return d.max(axis=0).mean() + d.T.mean(), [a, b]
 
 
+def select_and_shape_graph(seed):
+    rng = np.random.default_rng(seed)
+    a = Tensor(rng.normal(size=(2, 3)), requires_grad=True)
+    b = Tensor(rng.normal(size=(2, 3)), requires_grad=True)
+    joined = Tensor.cat([a, b.abs(), a], axis=0).clip(-1.0, 1.5)  # (6, 3), a used twice
+    stacked = Tensor.stack([a, b], axis=1).flatten(1)  # (2, 6)
+    picked = Tensor.where(a.data > 0, a * 2, b)
+    return joined.min(axis=1).sum() + stacked.max() + picked.mean(), [a, b]
+
+
 GRAPHS = [linear_mse_graph, cross_entropy_graph, binary_cross_entropy_graph, many_ops_graph]
+GRAPHS.append(select_and_shape_graph)
 
 
 @pytest.mark.parametrize("make", GRAPHS, ids=[g.__name__ for g in GRAPHS])
@@ -232,11 +243,24 @@ def test_tensor_sentences_name_the_rule_with_shapes():
     loss, _ = linear_mse_graph(0)
     lines = [str(step) for step in backward_steps(loss)]
     linear = [line for line in lines if "linear(" in line]
-    assert linear == ["v3 = linear(x, W, b): dL/dW += g.T @ x   (16, 2); dL/db += g summed over the rows   (16,)"]
+    assert linear == [
+        "v3 = linear(x, W, b): dL/dW += g.T @ x   (16, 2); dL/db += g summed over the rows   (16,)"
+    ]
     t = Tensor([1.0, 2.0], requires_grad=True, label="t")
     total, square = backward_steps((t * t).sum())
     assert str(total) == "v2 = sum(v1): dL/dv1 += g copied to every entry   (2,)"
     assert str(square) == "v1 = t * t: dL/dt += g * t + g * t   (2,)"  # t is used twice
+
+
+def test_ops_with_any_number_of_inputs_read_well():
+    a = Tensor([1.0, 2.0], requires_grad=True, label="a")
+    b = Tensor([3.0], requires_grad=True, label="b")
+    total, joined = backward_steps(Tensor.cat([a, b, a]).sum())
+    assert str(joined) == (
+        "v2 = cat(a, b, a): dL/da += the piece of g where a was put + the piece of g where a was put   (2,); "
+        "dL/db += the piece of g where b was put   (1,)"
+    )
+    assert joined.inputs[0][2].tolist() == [2.0, 2.0]  # a received both of its pieces
 
 
 def test_intermediate_tensor_grads_start_afresh_and_leaves_accumulate():

@@ -156,7 +156,11 @@ def _make_parser() -> argparse.ArgumentParser:
     )
     _add_expression_arguments(play)
     play.add_argument(
-        "-o", "--output", metavar="FILE", default="player.html", help="the page to write (default: player.html)"
+        "-o",
+        "--output",
+        metavar="FILE",
+        default="player.html",
+        help="the page to write (default: player.html)",
     )
     demo = commands.add_parser(
         "demo",

@@ -129,6 +129,14 @@ def layout_graph(
     its op ``n{i}_op``, the edges ``e_n{j}_n{i}_op`` (``_2``, ``_3`` for an input used
     again) and ``e_n{i}_op_n{i}``, and a box without a label shows its name. ``grads``
     replaces the gradients shown. Without ``names``, the DOT names come from ``id(node)``.
+
+    >>> from tinygrad_edu import Value
+    >>> a = Value(2.0, label='a'); b = a * a
+    >>> source = layout_graph([a, b], names=['a', 'v1']).source
+    >>> [line.split(' [')[0].strip() for line in source.splitlines() if '->' in line]
+    ['n1_op -> n1', 'n0 -> n1_op', 'n0 -> n1_op']
+    >>> 'id=e_n0_n1_op_2' in source  # a is used twice: the second edge gets '_2'
+    True
     """
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
@@ -152,16 +160,25 @@ def layout_graph(
             for child in node._prev:
                 child_id = key[id(child)]
                 uses[child_id] = uses.get(child_id, 0) + 1
-                again = f"_{uses[child_id]}" if uses[child_id] > 1 else ""
-                dot.edge(child_id, op_id, **svg_id(f"e_{child_id}_{op_id}{again}"))
+                dot.edge(child_id, op_id, **svg_id(input_edge_id(child_id, uses[child_id], uid)))
     return dot
+
+
+def input_edge_id(child: str, use: int, node: str) -> str:
+    """The SVG id of the edge from ``child`` into the op of ``node``, for its ``use``-th use:
+    ``e_n1_n3_op``, then ``e_n1_n3_op_2``, ..."""
+    return f"e_{child}_{node}_op" + (f"_{use}" if use > 1 else "")
 
 
 # ***** saving a drawing to a file *****
 
 
 def check_graph_path(path: Union[str, Path]) -> Path:
-    """``path`` as a Path if its suffix names a graph format we can write, else ``ValueError``."""
+    """``path`` as a Path if its suffix names a graph format we can write, else ``ValueError``.
+
+    >>> check_graph_path("neuron.svg").name
+    'neuron.svg'
+    """
     path = Path(path)
     if path.suffix.lower() not in RENDERED + DOT_TEXT:
         raise ValueError(

@@ -28,7 +28,7 @@ Nodes without a label are named by their place in the topological order: ``v7`` 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -49,7 +49,8 @@ class Step:
     ``(input_node, local, contribution)`` per distinct input: for a Value, ``local`` is
     d(node)/d(input) and ``contribution = local * grad`` what the input's grad received; for a
     Tensor, ``local`` is None and ``contribution`` the array added to the input's grad (a
-    Tensor input that does not require grad receives nothing and is left out).
+    Tensor input that does not require grad receives nothing and is left out). ``names``
+    maps ``id(node)`` to the name the sentence uses (``str(step)``).
 
     >>> from tinygrad_edu import Value
     >>> a, b = Value(2.0, label='a'), Value(3.0, label='b')
@@ -77,24 +78,31 @@ class Step:
             return head + "no gradient reached it, so it passes nothing on"
         if isinstance(self.node, Value):
             parts = [
-                f"dL/d{self.name(x)} += {number(local)} * {number(self.grad)} = {number(contribution)}"
+                f"dL/d{self.name(x)} += {_short(local)} * {_short(self.grad)} = {_short(contribution)}"
                 for x, local, contribution in self.inputs
+                if local is not None  # (a Value's inputs always have one)
             ]
         else:
             parts = [
-                f"dL/d{self.name(x)} += {rule_text(self.node, x, self.name)}   {tuple(np.shape(contribution))}"
+                f"dL/d{self.name(x)} += {rule_text(self.node, x, self.name)}   {np.shape(contribution)}"
                 for x, _, contribution in self.inputs
             ]
         return head + ("; ".join(parts) if parts else "no input requires a gradient")
 
 
-def number(x: float) -> str:
+def _short(x: float) -> str:
     """A number in a sentence: 4 significant digits, nan and inf as words (``-inf``)."""
     return f"{x:.4g}"
 
 
 def node_names(order: Sequence[Any]) -> Dict[int, str]:
-    """``{id(node): name}``: the label, or ``v{i}`` for the node at place i of ``order``."""
+    """``{id(node): name}``: the label, or ``v{i}`` for the node at place i of ``order``.
+
+    >>> from tinygrad_edu import Value
+    >>> a = Value(1.0, label='a'); b = a * 2
+    >>> list(node_names([a, b]).values())
+    ['a', 'v1']
+    """
     return {id(node): node.label or f"v{i}" for i, node in enumerate(order)}
 
 
@@ -106,7 +114,8 @@ _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "pow": "**", "@": "@"}
 _WITH_CONSTANT = {"+c": "+", "*c": "*", "/c": "/", "**": "**"}
 
 # dL/d(input) for Tensor ops, one formula per input: {0}, {1}, ... are the inputs' names,
-# {out} the node's, g is dL/d(node). An op missing here reads "(the <op> rule)".
+# {out} the node's, {x} the input's own, g is dL/d(node); an op with any number of inputs
+# (cat, stack) has one formula for all. An op missing here reads "(the <op> rule)".
 # fmt: off
 _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
     "+": ("g", "g"), "-": ("g", "-g"), "neg": ("-g",),
@@ -123,13 +132,23 @@ _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
     "linear": ("g @ {1}", "g.T @ {0}", "g summed over the rows"),
     "binary_cross_entropy": ("g * (sigmoid({0}) - {1}) / n", "g * -{0} / n"),
     "cross_entropy": ("g * (softmax({0}) - one_hot(labels)) / n",),
+    "abs": ("g * sign({0})",), "clip": ("g where {0} is inside the range, else 0",),
+    "min": ("g at the minimum",), "where": ("g where the condition holds", "g where it does not"),
+    "cat": ("the piece of g where {x} was put",), "stack": ("the slice of g where {x} was put",),
 }
+_ANY_NUMBER_OF_INPUTS = {"cat", "stack"}
 # fmt: on
 
 
-def expression_text(node: Any, name: Any) -> str:
+def expression_text(node: Any, name: Callable[[Any], str]) -> str:
     """How ``node`` was computed from its inputs, e.g. ``a * b``, ``a - 1``, ``tanh(a)``;
-    ``name(x)`` names an input."""
+    ``name(x)`` names an input.
+
+    >>> from tinygrad_edu import Value
+    >>> a = Value(1.0, label='a')
+    >>> [expression_text(v, lambda x: x.label) for v in (a - 1, a ** 2, a.tanh(), a * a)]
+    ['a - 1', 'a**2', 'tanh(a)', 'a * a']
+    """
     inputs = [name(x) for x in node._prev]
     op, ctx = node._op, getattr(node, "_ctx", None)
     if op in _INFIX and len(inputs) == 2:
@@ -145,15 +164,25 @@ def expression_text(node: Any, name: Any) -> str:
     return f"{op}({', '.join(inputs)})"
 
 
-def rule_text(node: Any, x: Any, name: Any) -> str:
+def rule_text(node: Any, x: Any, name: Callable[[Any], str]) -> str:
     """The formula for dL/dx of a Tensor node's input ``x``, in terms of g = dL/d(node)
-    (an input used twice, as in ``a * a``, gets both terms)."""
+    (an input used twice, as in ``a * a``, gets both terms).
+
+    >>> from tinygrad_edu import Tensor
+    >>> W = Tensor([[1.0, 2.0]], requires_grad=True, label='W'); x = Tensor([3.0, 4.0], label='x')
+    >>> rule_text(W @ x, W, lambda t: t.label)
+    'g @ x.T'
+    """
     formulas = _TENSOR_RULES.get(node._op, ())
     ctx = getattr(node, "_ctx", None)
     k = f"{ctx:g}" if isinstance(ctx, float) else "k"  # the exponent of a ** k
+    if node._op in _ANY_NUMBER_OF_INPUTS:
+        formulas = formulas * len(node._prev)
     names = [name(each) for each in node._prev]
     terms = [
-        formulas[i].format(*names, out=name(node), k=k) if i < len(formulas) else f"(the {node._op} rule)"
+        formulas[i].format(*names, out=name(node), x=name(x), k=k)
+        if i < len(formulas)
+        else f"(the {node._op} rule)"
         for i, each in enumerate(node._prev)
         if each is x
     ]

@@ -27,13 +27,11 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Union
 
-from ..draw import layout_graph
 from ..graph import topological_order
-from ..steps import node_names
 from ..tensor import Tensor
 from ..value import Value
 from .document import build_document
-from .layout import GraphvizError, svg_of
+from .layout import GraphvizError, layout_svg
 
 __all__ = ["Player", "play", "MAX_NODES", "GraphvizError"]
 
@@ -61,7 +59,8 @@ def play(root: Any, rankdir: str = "LR") -> "Player":
         raise TypeError(f"play needs a Value or a one-element Tensor, got {type(root).__name__}")
     if isinstance(root, Tensor) and root.data.size != 1:
         raise ValueError(
-            f"play needs a one-element output (a loss), got shape {root.shape}; reduce it with .sum() or .mean()"
+            f"play needs a one-element output (a loss), got shape {root.shape}; "
+            "reduce it with .sum() or .mean()"
         )
     order = topological_order(root)
     if len(order) > MAX_NODES:
@@ -70,12 +69,8 @@ def play(root: Any, rankdir: str = "LR") -> "Player":
             "play a smaller piece of it, e.g. one example instead of a batch, fewer or narrower "
             "layers, or Tensors instead of Values (a whole layer is then one node)"
         )
-    document, final_grads = build_document(root, order)
-    name_of = node_names(order)
-    names = [name_of[id(node)] for node in order]
-    graph = layout_graph(order, rankdir, names=names, grads=final_grads)
-    graph.graph_attr["ranksep"] = "1.2"  # longer edges than draw_dot's: room for their labels
-    svg = svg_of(graph)
+    document, final_grads = build_document(root, order)  # the steps, as text
+    svg = layout_svg(order, final_grads, rankdir)  # the picture, laid out by dot
     return Player(document, svg)
 
 

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..draw import _number, _summary, cell_texts
+from ..draw import _number, _summary, cell_texts, input_edge_id
 from ..steps import Step, backward_steps, expression_text, node_names, rule_text
 from ..value import Value
 
@@ -68,7 +68,7 @@ class _Recorder:
         """The edges from input ``x`` into ``node``'s op (two for a * a), with a label."""
         i, j = self.index[id(node)], self.index[id(x)]
         uses = sum(1 for each in node._prev if each is x)
-        ids = [f"e_n{j}_n{i}_op"] + [f"e_n{j}_n{i}_op_{k}" for k in range(2, uses + 1)]
+        ids = [input_edge_id(f"n{j}", use, f"n{i}") for use in range(1, uses + 1)]
         return [{"id": edge, "label": label if k == 0 else ""} for k, edge in enumerate(ids)]
 
     # ***** the forward pass *****
@@ -79,12 +79,13 @@ class _Recorder:
             what = _number(node.data) if scalar else _tensor_text(node.data)
             text = f"{self.name(node)} = {what}   (a leaf: given, not computed)"
         elif scalar:
+            with_names = expression_text(node, self.name)
             with_numbers = expression_text(node, lambda x: _in_parentheses(x.data))
-            text = f"{self.name(node)} = {expression_text(node, self.name)} = {with_numbers} = {_number(node.data)}"
+            text = f"{self.name(node)} = {with_names} = {with_numbers} = {_number(node.data)}"
         else:
             text = f"{self.name(node)} = {expression_text(node, self.name)}: {_tensor_text(node.data)}"
         inputs = sorted({self.index[id(x)] for x in node._prev})
-        edges = [{"id": f"e_n{j}_n{i}_op", "label": ""} for j in inputs]
+        edges = [{"id": input_edge_id(f"n{j}", 1, f"n{i}"), "label": ""} for j in inputs]
         if node._op:
             edges.append({"id": f"e_n{i}_op_n{i}", "label": ""})
         return {
@@ -116,7 +117,7 @@ class _Recorder:
         for x, local, contribution in step.inputs:
             j, x_name = self.index[id(x)], self.name(x)
             marks.append(j)
-            if isinstance(node, Value):
+            if local is not None:  # a Value: the local derivative is a number
                 line = f"dL/d{x_name} += d{name}/d{x_name} * g = {_number(local)} * {_number(step.grad)}"
                 line += f" = {_number(contribution)}"
                 label = f"local {_number(local)}"
