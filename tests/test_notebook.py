@@ -54,6 +54,12 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     assert len(final) == 1
     accuracy = int(final[0].rsplit(" ", 1)[1].rstrip("%"))
     assert accuracy >= 85
+    # the second half: a chain-rule step with its numbers (dn/dw1 = x1 = 2, dy/dn = 1 - y**2 = 0.5)
+    assert "dL/dw1 += 2 * 0.5 = 1" in text
+    # the CNN's cost: 3x3 convolutions 1 -> 16 on 8x8 and 16 -> 32 on 4x4, Linear 128 -> 64 -> 10
+    params = (16 * 9 + 16) + (32 * 16 * 9 + 32) + (128 * 64 + 64) + (64 * 10 + 10)
+    mult_adds = 16 * 9 * 8 * 8 + 32 * 16 * 9 * 4 * 4 + 128 * 64 + 64 * 10
+    assert f"CNN: {params:,} parameters, {mult_adds:,} multiply-adds per image" in text
     graphs = [o for o in outputs if o.output_type == "execute_result" and "image/svg+xml" in o.data]
     if shutil.which("dot"):
         assert len(graphs) == 2  # the neuron of part 1 and a trained neuron, displayed inline

@@ -16,9 +16,9 @@ split over several files, one concept each:
   join the graph, backward();
 * tensor_arithmetic.py: ``+ - * / ** @`` with broadcasting, and ``unbroadcast``;
 * tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax;
+* tensor_conv.py: conv2d and max_pool2d on NCHW images;
 * tensor_select.py: abs, clip, min, argmax/argmin, comparisons ``< <= > >=``, where;
 * tensor_shape.py: cat, stack, flatten.
-* tensor_conv.py: conv2d and max_pool2d on NCHW images.
 
 A result records its graph only if one of its inputs has ``requires_grad=True`` (and we are
 not inside ``no_grad()``), so evaluating a model without gradients builds no graph at all.
@@ -212,13 +212,13 @@ class Tensor:
     T = property(ops.T)
     __getitem__ = ops.getitem
     softmax, log_softmax = ops.softmax, ops.log_softmax
+    conv2d, max_pool2d = conv.conv2d, conv.max_pool2d
     abs, clip, min = select.abs, select.clip, select.min
     argmax, argmin = select.argmax, select.argmin
     __lt__, __le__, __gt__, __ge__ = select.lt, select.le, select.gt, select.ge  # (no ==, see there)
     where = staticmethod(select.where)
     cat, stack = staticmethod(shaping.cat), staticmethod(shaping.stack)
     flatten = shaping.flatten
-    conv2d, max_pool2d = conv.conv2d, conv.max_pool2d
 
     # ***** making tensors, as in PyTorch: Tensor.zeros(2, 3) or Tensor.zeros((2, 3)) *****
 
@@ -395,7 +395,7 @@ def _shape_arg(args: Tuple[Union[int, Sequence[int]], ...], name: str) -> Tuple[
 BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     **ARITHMETIC_BACKWARD_RULES,  # + - * / ** @ and neg (tensor_arithmetic.py)
     **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
+    **CONV_BACKWARD_RULES,  # conv2d, max_pool2d (tensor_conv.py)
     **SELECT_BACKWARD_RULES,  # abs, clip, min, where (tensor_select.py)
     **SHAPE_BACKWARD_RULES,  # cat, stack (tensor_shape.py)
-    **CONV_BACKWARD_RULES,  # conv2d, max_pool2d (tensor_conv.py)
 }

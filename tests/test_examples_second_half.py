@@ -1,0 +1,142 @@
+"""Examples 7-9 (the lecture's second half) run in quick mode and their claims hold, checked
+independently: gradients from a PyTorch rebuild of the same weights, losses and accuracies
+recomputed from the returned predictions against targets made here, the digits' split against
+scikit-learn's own copy, the tones' pitch and the .wav's sound from an FFT.
+
+The examples run as in test_examples.py: a fresh interpreter, one BLAS thread, results pickled.
+"""
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_examples import assert_png, run_example
+
+DEPTH, WIDTH = 20, 16  # example 7's stacks
+
+
+def torch_gradient_norms(torch, state, x, y, residual, activation):
+    """|dL/dW| per layer of example 7's stack, rebuilt in PyTorch from its initial weights."""
+    weights = {k: torch.tensor(v, requires_grad=True) for k, v in state.items()}
+    phi = torch.tanh if activation == "tanh" else torch.sigmoid
+    inner = "1.module.0" if residual else "1.0"
+    h = torch.tensor(x) @ weights["0.weight"].T + weights["0.bias"]
+    names = ["0.weight"]
+    for i in range(1, DEPTH + 1):
+        prefix = inner.replace("1", str(i), 1)
+        f = phi(h @ weights[f"{prefix}.weight"].T + weights[f"{prefix}.bias"])
+        h = h + f if residual else f
+        names.append(f"{prefix}.weight")
+    last = str(DEPTH + 1)
+    out = h @ weights[f"{last}.weight"].T + weights[f"{last}.bias"]
+    torch.mean((out - torch.tensor(y)) ** 2).backward()
+    names.append(f"{last}.weight")
+    return np.array([float(weights[n].grad.norm()) for n in names])
+
+
+def test_07_skip_connections(tmp_path, torch):
+    results, stdout = run_example("07_skip_connections.py", tmp_path)
+    x = results["x"]
+    y = np.sin(3 * x[:, :1]) * np.cos(2 * x[:, 1:])  # the task, from its formula
+    assert np.allclose(results["y"], y)
+    # the same parameter count: input layer, 20 hidden layers, output layer (the skip adds none)
+    count = (2 * WIDTH + WIDTH) + DEPTH * (WIDTH * WIDTH + WIDTH) + (WIDTH + 1)
+    assert results["plain_parameters"] == results["residual_parameters"] == count == 5505
+    plain, residual = results["plain_initial_state"], results["residual_initial_state"]
+    for key, value in plain.items():  # the same initial weights too
+        np.testing.assert_array_equal(residual[key.replace(".0.", ".module.0.", 1)], value)
+
+    norms = results["gradient_norms"]
+    for key, state, is_residual, activation in (
+        ("plain_tanh", plain, False, "tanh"),
+        ("plain_sigmoid", plain, False, "sigmoid"),
+        ("residual_tanh", residual, True, "tanh"),
+    ):
+        expected = torch_gradient_norms(torch, state, x, y, is_residual, activation)
+        np.testing.assert_allclose(norms[key], expected, rtol=1e-6, err_msg=key)
+    tanh, sigmoid = torch_gradient_norms(torch, plain, x, y, False, "tanh"), norms["plain_sigmoid"]
+    assert tanh[0] * 100 <= tanh[-1]  # the claim: vanishing gradients in the plain stack
+    assert sigmoid[-1] / sigmoid[0] > 1e6 * tanh[-1] / tanh[0]  # and sigmoid makes it far worse
+    assert norms["residual_tanh"][0] * 100 > norms["residual_tanh"][-1]  # the skips carry it down
+
+    plain_loss = float(np.mean((results["plain_predictions"] - y) ** 2))
+    residual_loss = float(np.mean((results["residual_predictions"] - y) ** 2))
+    assert residual_loss < plain_loss / 10  # clearly lower, after the same training
+    assert plain_loss > 0.5 * float(np.var(y))  # the plain stack barely beats predicting the mean
+    assert len(results["plain_losses"]) == len(results["residual_losses"]) == results["steps"]
+    assert "lower than the plain one" in stdout
+    assert_png(results["files"][0])
+
+
+def test_08_digits(tmp_path):
+    datasets = pytest.importorskip("sklearn.datasets", reason="scikit-learn is not installed")
+    results, stdout = run_example("08_digits.py", tmp_path)
+    digits = datasets.load_digits()
+    train_index, test_index = results["train_index"], results["test_index"]
+    assert len(test_index) == 450 and len(set(test_index) | set(train_index)) == len(digits.target)
+    assert not set(test_index) & set(train_index)  # held out
+    labels = digits.target[test_index]
+    np.testing.assert_array_equal(results["test_labels"], labels)
+    np.testing.assert_allclose(results["test_images"][:, 0], digits.images[test_index] / 16)
+
+    accuracy = {name: float(np.mean(p == labels)) for name, p in results["predictions"].items()}
+    assert accuracy == pytest.approx(results["accuracy"])
+    assert accuracy["CNN"] >= 0.90  # quick mode (the full run reaches 97% and more)
+    assert accuracy["CNN"] > accuracy["logistic regression"]
+    # parameters and multiply-adds per image, from the layer shapes
+    conv1, conv2 = 16 * 1 * 3 * 3, 32 * 16 * 3 * 3  # weights of the two 3x3 convolutions
+    assert results["params"] == {
+        "logistic regression": 64 * 10 + 10,
+        "MLP": (64 * 64 + 64) + (64 * 10 + 10),
+        "CNN": (conv1 + 16) + (conv2 + 32) + (128 * 64 + 64) + (64 * 10 + 10),
+    }
+    assert results["mult_adds"] == {
+        "logistic regression": 640,
+        "MLP": 64 * 64 + 64 * 10,
+        "CNN": conv1 * 8 * 8 + conv2 * 4 * 4 + 128 * 64 + 64 * 10,  # convolutions: every pixel
+    }
+    cnn = results["predictions"]["CNN"]
+    counts = results["confusion"]
+    assert counts.sum() == 450 and np.trace(counts) == np.sum(cnn == labels)
+    for i in range(10):
+        assert counts[i].sum() == np.sum(labels == i) and counts[:, i].sum() == np.sum(cnn == i)
+    assert [m[0] for m in results["mistakes"]] == np.flatnonzero(cnn != labels).tolist()
+    assert all(cnn[i] == p and labels[i] == t for i, p, t in results["mistakes"])
+    assert stdout.count("total ") == 3  # one nn.summary table per model
+    assert_png(results["files"][0])
+
+
+def spectrum_peak(signal, sample_rate):
+    magnitude = np.abs(np.fft.rfft(signal * np.hanning(len(signal))))
+    return float(np.fft.rfftfreq(len(signal), 1 / sample_rate)[magnitude.argmax()])
+
+
+def test_09_recurrent_sound(tmp_path):
+    results, stdout = run_example("09_recurrent_sound.py", tmp_path)
+    rate, notes, predicted = results["sample_rate"], results["test_notes"], results["test_predictions"]
+    assert rate == 8000 and notes.shape == (100, 200) and predicted.shape == (100, 199)
+    for note in notes[:10]:  # the held-out notes really are A4: 200 samples are 40 Hz per bin
+        assert spectrum_peak(note, rate) == 440.0
+    w = results["warm_up"]
+    assert w <= 10  # nearly every prediction is scored
+    error = float(np.mean((predicted[:, w - 1 :] - notes[:, w:]) ** 2))  # entry t predicts sample t + 1
+    repeat = float(np.mean((notes[:, w - 1 : -1] - notes[:, w:]) ** 2))  # "the last sample again"
+    assert error == pytest.approx(results["error"])
+    assert repeat >= 10 * error  # the claim
+    assert f"{repeat / error:.0f}x larger" in stdout
+
+    wav, graph, picture = map(Path, results["files"])
+    with wave.open(str(wav)) as file:
+        assert (file.getnchannels(), file.getsampwidth(), file.getframerate()) == (1, 2, rate)
+        sound = np.frombuffer(file.readframes(file.getnframes()), dtype="<i2") / 32767
+    assert len(sound) == rate // 10 + rate  # 0.1 s of a note, then one second continued
+    end = sound[-rate // 10 :]  # the last 0.1 s the network played on its own
+    assert spectrum_peak(end, rate) == pytest.approx(440.0, abs=10)  # still the note
+    assert 0.05 < end.std() < 1.0  # neither faded away nor clipping
+
+    text = graph.read_text()  # svg where Graphviz's dot exists, else the DOT text
+    assert text.count("rnn_cell") == 3  # three time steps, one fused node each
+    for label in ("x1", "x2", "x3", "h1", "h2", "h3", "cell.weight_hh", "loss"):
+        assert label in text
+    assert_png(picture)
