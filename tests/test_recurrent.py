@@ -169,7 +169,7 @@ def test_tanh_closed_form_on_one_unit():
 # ***** the graph: one node per step, deep sequences, frozen parts *****
 
 
-# ***** BPTT's weight terms: handed down a sequence and added at its first step *****
+# ***** BPTT with shared weights: the fused rule against a six-node oracle *****
 
 
 class SixNodeCell:
@@ -249,9 +249,9 @@ def test_cells_that_share_some_or_all_parameters():
 
 
 def test_an_unfinished_backward_pass_leaves_nothing_behind():
-    # A pass stopped halfway (as when a learner stops stepping through backward_steps) has
-    # handed weight terms down the sequence; a later backward() must not count them, also
-    # one that starts from a state in the middle of that sequence.
+    # A pass stopped halfway (as when a learner stops stepping through backward_steps) must
+    # not change what a later backward() computes, also one that starts from a state in the
+    # middle of that sequence.
     from tinygrad_edu.tensor import BACKWARD_RULES
 
     def build(cells):
@@ -268,7 +268,7 @@ def test_an_unfinished_backward_pass_leaves_nothing_behind():
         node.grad = None
     loss.grad = np.ones(())
     BACKWARD_RULES["sum"](loss, loss.grad)
-    for node in hs[:1:-1][:3]:  # h5, h4, h3: the last one hands its terms to h2
+    for node in hs[:1:-1][:3]:  # h5, h4, h3
         BACKWARD_RULES["rnn_cell"](node, node.grad)
     fused[0].zero_grad()
     for q in oracle_params:
@@ -281,7 +281,7 @@ def test_an_unfinished_backward_pass_leaves_nothing_behind():
     middle.backward()  # and a second full pass accumulates, as every backward() does
     for p, q in zip(fused_params[:4], oracle_params[:4]):
         np.testing.assert_allclose(p.grad, 2 * q.grad, rtol=1e-10, atol=1e-12)
-    # stopped again, then a full pass from the end: new terms are handed past the old ones
+    # stopped again, then a full pass from the end
     for node in hs[:1:-1][:3]:
         BACKWARD_RULES["rnn_cell"](node, node.grad)
     fused[0].zero_grad()

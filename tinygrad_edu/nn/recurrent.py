@@ -31,19 +31,6 @@ from .layers import Rng, _as_tensor, _check_size, random_source
 from .module import Module, Parameter
 
 NONLINEARITIES = ("tanh", "relu")
-Term = Tuple[np.ndarray, np.ndarray, np.ndarray]  # one step's (g_a, x, h), see the backward rule
-
-
-class _Step:
-    """The ``_ctx`` of an ``'rnn_cell'`` node: its nonlinearity, and the weight-gradient terms
-    that the later steps of the same sequence hand down to it during a backward pass."""
-
-    __slots__ = ("nonlinearity", "later", "later_grad")
-
-    def __init__(self, nonlinearity: str) -> None:
-        self.nonlinearity = nonlinearity
-        self.later: Optional[List[Term]] = None  # (g_a, x, h) of later steps, not yet added
-        self.later_grad: Optional[np.ndarray] = None  # this node's grad array when they came
 
 
 def rnn_cell(
@@ -82,7 +69,7 @@ def rnn_cell(
         np.tanh(a, out=a)  # h' = tanh(a), in place: a itself is not needed by backward
     else:
         np.maximum(a, 0.0, out=a)  # h' = relu(a)
-    return Tensor._result(a, prev, "rnn_cell", _Step(nonlinearity))
+    return Tensor._result(a, prev, "rnn_cell", nonlinearity)  # backward needs only h' and phi
 
 
 def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
@@ -93,66 +80,31 @@ def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
     #   dL/dW_ih = g_a^T x      (hidden, batch) @ (batch, input)   -> (hidden, input)
     #   dL/dW_hh = g_a^T h      (hidden, batch) @ (batch, hidden)  -> (hidden, hidden)
     #   dL/db_ih = dL/db_hh = g_a summed over the batch rows       -> (hidden,)
-    # Over a sequence every step adds such a term to the same weights (BPTT), e.g.
-    #   dL/dW_hh = sum over t of g_a_t^T h_{t-1} = [g_a_1; ...; g_a_T]^T [h_0; ...; h_{T-1}],
-    # one matrix product of the steps' rows stacked. So, as hand-written BPTT does, a step
-    # whose h comes from the same cell hands its (g_a, x, h) down to that earlier step (whose
-    # rule backward() runs later: it is this node's input); the first step of the sequence
-    # adds all the terms at once (_add_weight_terms). dL/dx and dL/dh are added right away.
+    # Over a sequence every step adds its own such terms to the same four parameters: that
+    # sum over the time steps is backpropagation through time.
     prev = out._prev
     x, h, weight_ih, weight_hh = prev[0], prev[1], prev[2], prev[3]
-    step = out._ctx
     hn = out.data  # h'
-    if step.nonlinearity == "tanh":
+    if out._ctx == "tanh":
         g_a = hn * hn  # (batch, hidden)
         np.subtract(1.0, g_a, out=g_a)  # 1 - h'^2
         g_a *= g
     else:
         g_a = g * (hn > 0.0)
-    # the terms handed down in this backward pass (not any left by an unfinished one), and ours
-    terms = step.later if step.later is not None and step.later_grad is g else []
-    step.later = step.later_grad = None
-    terms.append((g_a, x.data, h.data))
+    g_aT = g_a.T  # (hidden, batch)
+    if weight_ih.requires_grad:
+        weight_ih._add_grad(g_aT.dot(x.data))
+    if weight_hh.requires_grad:
+        weight_hh._add_grad(g_aT.dot(h.data))
+    if len(prev) == 6:
+        g_b = g_a.sum(axis=0)  # (hidden,)
+        for bias in (prev[4], prev[5]):
+            if bias.requires_grad:
+                bias._add_grad(g_b, fresh=False)  # a copy each: the two biases never share an array
     if x.requires_grad:
         x._add_grad(g_a.dot(weight_ih.data))
     if h.requires_grad:
         h._add_grad(g_a.dot(weight_hh.data))
-        hp = h._prev
-        if (
-            h._op == "rnn_cell"
-            and hp[2] is weight_ih
-            and hp[3] is weight_hh
-            and len(hp) == len(prev)
-            and (len(prev) == 4 or (hp[4] is prev[4] and hp[5] is prev[5]))
-        ):  # h is the previous step of the same cell: it takes our terms along
-            below = h._ctx
-            if below.later is not None and below.later_grad is h.grad:
-                below.later += terms  # h feeds more than one step of this cell
-            else:
-                below.later, below.later_grad = terms, h.grad
-            return
-    _add_weight_terms(prev, terms)
-
-
-def _add_weight_terms(prev: Tuple[Tensor, ...], terms: List[Term]) -> None:
-    # the weight gradients of every step in `terms` (one or many), with one product per weight
-    if len(terms) == 1:
-        g_a, xs, hs = terms[0]
-    else:
-        g_a = np.concatenate([t[0] for t in terms])  # (steps * batch, hidden)
-        xs = np.concatenate([t[1] for t in terms])  # (steps * batch, input)
-        hs = np.concatenate([t[2] for t in terms])  # (steps * batch, hidden)
-    g_aT = g_a.T  # (hidden, steps * batch)
-    weight_ih, weight_hh = prev[2], prev[3]
-    if weight_ih.requires_grad:
-        weight_ih._add_grad(g_aT.dot(xs))  # sum of g_a^T x over the steps
-    if weight_hh.requires_grad:
-        weight_hh._add_grad(g_aT.dot(hs))  # sum of g_a^T h
-    if len(prev) == 6:
-        g_b = g_a.sum(axis=0)  # (hidden,): summed over every row of every step
-        for bias in (prev[4], prev[5]):
-            if bias.requires_grad:
-                bias._add_grad(g_b, fresh=False)  # a copy each: the two biases never share an array
 
 
 BACKWARD_RULES["rnn_cell"] = _rnn_cell_backward  # the engine's table gets the fused step's rule
