@@ -69,7 +69,7 @@ class Value:
         label: str = "",
         _prev: Tuple["Value", ...] = (),
         _op: str = "",
-        _ctx: Optional[float] = None,
+        _ctx: float = 0.0,
     ) -> None:
         if type(data) is not float:
             data = _as_float(data)
@@ -80,7 +80,7 @@ class Value:
         self.label = label  # a name for drawings, e.g. 'w1'
         self._prev = _prev  # the Values this one was computed from
         self._op = _op  # the operator that computed it ('' for a leaf)
-        self._ctx = _ctx  # a constant backward needs: the 2 in a * 2, an exponent, a slope
+        self._ctx = _ctx  # a constant backward needs: the 2 in a * 2, an exponent, a slope (0.0: none)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

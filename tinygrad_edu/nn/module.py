@@ -4,7 +4,7 @@ evaluation mode, zero_grad, save and load."""
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterator, List, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -30,6 +30,7 @@ class Module:
     """
 
     training: bool = True  # the class default: every module starts in training mode
+    __call__: Callable[..., Any]  # every module is called on its input; each subclass says how
 
     def named_children(self) -> List[Tuple[str, "Module"]]:
         """The modules directly inside this one, with their names: each attribute that is a
@@ -97,7 +98,8 @@ class Module:
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Write every parameter to a numpy ``.npz`` file (the suffix is added if missing)."""
-        arrays = {name: np.asarray(p.data) for name, p in self.named_parameters()}
+        # name -> array; typed Any for numpy's stubs, which let **arrays fill savez's allow_pickle flag
+        arrays: Dict[str, Any] = {name: np.asarray(p.data) for name, p in self.named_parameters()}
         np.savez(_npz_path(path), **arrays)
 
     def load(self, path: Union[str, "os.PathLike[str]"]) -> None:
