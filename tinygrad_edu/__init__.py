@@ -17,7 +17,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .tensor import Tensor, no_grad
 from .value import Value
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = [
     "Value",
     "Tensor",
