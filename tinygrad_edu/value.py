@@ -44,8 +44,6 @@ def _as_float(data: object) -> float:
     """Convert a number for a Value (ints, numpy scalars); reject everything else by type."""
     if isinstance(data, numbers.Real) and not isinstance(data, bool):
         return float(data)
-    if type(data).__name__ == "bool_":  # numpy.bool_ is not a numbers.Real, but be explicit
-        raise TypeError("Value() takes a number, got numpy.bool_")
     hint = " (convert it with float(...) first)" if isinstance(data, str) else ""
     raise TypeError(f"Value() takes a number (float, int or numpy scalar), got {type(data).__name__}{hint}")
 
