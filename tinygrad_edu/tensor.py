@@ -10,11 +10,14 @@ becomes a handful of Tensor nodes instead of thousands of Value nodes. Each oper
 
 ``backward()`` visits the nodes from the output back to the leaves and looks each node's rule
 up in ``BACKWARD_RULES`` by ``_op`` and calls it as ``rule(node, node.grad)``. The Tensor is
-split over three files, one concept each:
+split over several files, one concept each:
 
-* tensor.py (this file): what a Tensor holds, how results join the graph, backward();
+* tensor.py (this file): what a Tensor holds, making one (zeros, ones, randn), how results
+  join the graph, backward();
 * tensor_arithmetic.py: ``+ - * / ** @`` with broadcasting, and ``unbroadcast``;
-* tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax.
+* tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax;
+* tensor_select.py: abs, clip, min, argmax/argmin, comparisons ``< <= > >=``, where;
+* tensor_shape.py: cat, stack, flatten.
 
 A result records its graph only if one of its inputs has ``requires_grad=True`` (and we are
 not inside ``no_grad()``), so evaluating a model without gradients builds no graph at all.
@@ -38,15 +41,19 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import tensor_arithmetic as arithmetic
 from . import tensor_ops as ops
+from . import tensor_select as select
+from . import tensor_shape as shaping
 from .graph import topological_order
 from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, unbroadcast
 from .tensor_ops import OPS_BACKWARD_RULES
+from .tensor_select import SELECT_BACKWARD_RULES
+from .tensor_shape import SHAPE_BACKWARD_RULES
 
 __all__ = ["Tensor", "no_grad", "unbroadcast", "BACKWARD_RULES"]
 
@@ -202,6 +209,62 @@ class Tensor:
     T = property(ops.T)
     __getitem__ = ops.getitem
     softmax, log_softmax = ops.softmax, ops.log_softmax
+    abs, clip, min = select.abs, select.clip, select.min
+    argmax, argmin = select.argmax, select.argmin
+    __lt__, __le__, __gt__, __ge__ = select.lt, select.le, select.gt, select.ge  # (no ==, see there)
+    where = staticmethod(select.where)
+    cat, stack = staticmethod(shaping.cat), staticmethod(shaping.stack)
+    flatten = shaping.flatten
+
+    # ***** making tensors, as in PyTorch: Tensor.zeros(2, 3) or Tensor.zeros((2, 3)) *****
+
+    @staticmethod
+    def zeros(*shape: Union[int, Sequence[int]], requires_grad: bool = False) -> "Tensor":
+        """A float64 tensor of zeros of the given shape.
+
+        >>> Tensor.zeros(2, 3).shape, Tensor.zeros((2,)).data.tolist()
+        ((2, 3), [0.0, 0.0])
+        """
+        return Tensor(np.zeros(_shape_arg(shape, "zeros")), requires_grad=requires_grad)
+
+    @staticmethod
+    def ones(*shape: Union[int, Sequence[int]], requires_grad: bool = False) -> "Tensor":
+        """A float64 tensor of ones of the given shape.
+
+        >>> Tensor.ones(2).data.tolist()
+        [1.0, 1.0]
+        """
+        return Tensor(np.ones(_shape_arg(shape, "ones")), requires_grad=requires_grad)
+
+    @staticmethod
+    def randn(
+        *shape: Union[int, Sequence[int]], requires_grad: bool = False, rng: RandomSource = None
+    ) -> "Tensor":
+        """A float64 tensor of samples from the standard normal distribution N(0, 1).
+
+        ``rng`` is an int seed or a ``numpy.random.Generator``; without it numpy's global
+        random state is used (``np.random.seed(0)`` makes that repeatable).
+
+        >>> Tensor.randn(2, 3, rng=0).shape
+        (2, 3)
+        >>> np.array_equal(Tensor.randn(3, rng=7).data, Tensor.randn(3, rng=7).data)
+        True
+        """
+        sizes = _shape_arg(shape, "randn")
+        if rng is None:
+            data = np.random.standard_normal(sizes)
+        elif isinstance(rng, np.random.Generator):
+            data = rng.standard_normal(sizes)
+        elif isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+            if rng < 0:
+                raise ValueError(f"Tensor.randn: an rng seed must be >= 0, got {rng}")
+            data = np.random.default_rng(int(rng)).standard_normal(sizes)
+        else:
+            raise TypeError(
+                f"Tensor.randn: rng must be an int seed, a numpy.random.Generator or None, "
+                f"got {type(rng).__name__}"
+            )
+        return Tensor(data, requires_grad=requires_grad)
 
     # ***** properties and conversions *****
 
@@ -219,6 +282,17 @@ class Tensor:
     def dtype(self) -> np.dtype:
         """numpy dtype of ``data``: float64, or float32."""
         return self.data.dtype
+
+    def __len__(self) -> int:
+        """``len(t)``: the size of the first axis, as for a numpy array (a 0-d tensor has none)."""
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor (it has no axes; use t.item() for its number)")
+        return len(self.data)
+
+    def __bool__(self) -> bool:
+        # A Tensor is a graph node, always true, as it was before __len__ existed (Python
+        # would otherwise ask len()). Test values with comparisons: `if (t > 0).all():`.
+        return True
 
     def item(self) -> float:
         """The single number in a one-element tensor, as a Python float.
@@ -299,9 +373,24 @@ class Tensor:
 
 _new_tensor = object.__new__
 
+RandomSource = Union[None, int, np.random.Generator]
+
+
+def _shape_arg(args: Tuple[Union[int, Sequence[int]], ...], name: str) -> Tuple[int, ...]:
+    """The shape given to a constructor, ``(2, 3)`` or ``((2, 3),)``, checked: ints >= 0."""
+    sizes = ops.as_int_tuple(args)
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"Tensor.{name}: a shape holds ints, got {type(n).__name__} {n!r}")
+        if n < 0:
+            raise ValueError(f"Tensor.{name}: sizes cannot be negative, got shape {sizes}")
+    return tuple(int(n) for n in sizes)
+
 
 # The chain-rule step of every operator, looked up by the node's `_op`.
 BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     **ARITHMETIC_BACKWARD_RULES,  # + - * / ** @ and neg (tensor_arithmetic.py)
     **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
+    **SELECT_BACKWARD_RULES,  # abs, clip, min, where (tensor_select.py)
+    **SHAPE_BACKWARD_RULES,  # cat, stack (tensor_shape.py)
 }
