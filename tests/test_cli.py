@@ -328,7 +328,10 @@ def test_demo_quick_in_a_fresh_process(tmp_path):
     pictures = tmp_path / "pictures"
     names = sorted(p.name for p in pictures.iterdir())
     if HAVE_DOT:
-        assert names == ["moons_boundary.png", "moons_neuron.svg", "neuron.svg"]
+        assert names == ["moons_boundary.png", "moons_neuron.svg", "neuron.svg", "neuron_backprop.html"]
+        page = pictures / "neuron_backprop.html"
+        assert f"step through the backward pass in a browser: {page}" in result.stdout
+        assert page.read_text().startswith("<!DOCTYPE html>")
     assert (pictures / "moons_boundary.png").read_bytes().startswith(b"\x89PNG")
 
 

@@ -5,7 +5,9 @@ kernel from ipykernel. Any cell that raises (including the notebook's own assert
 test with the cell's traceback.
 """
 
+import html
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -56,3 +58,18 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
     if shutil.which("dot"):
         assert len(graphs) == 2  # the neuron of part 1 and a trained neuron, displayed inline
         assert all(">w1<" in g.data["image/svg+xml"] for g in graphs)
+        # play(y): the step-through player inline, in a sandboxed iframe over a static picture
+        pages = [
+            o.data["text/html"]
+            for o in outputs
+            if o.output_type == "execute_result" and "text/html" in o.data
+        ]
+        players = [page for page in pages if '<iframe sandbox="allow-scripts" srcdoc="' in page]
+        assert len(players) == 1
+        srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', players[0]).group(1))
+        assert srcdoc.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in srcdoc
+        assert "Backpropagation through y" in srcdoc and "dL/dw1 = 1.0000" in srcdoc  # the lecture's numbers
+        assert (
+            '<img alt="the graph, with its final values and gradients" src="data:image/svg+xml;base64,'
+            in players[0]
+        )

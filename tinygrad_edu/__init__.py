@@ -4,6 +4,7 @@
 * ``Tensor``: the same ideas on numpy arrays
 * ``nn``, ``optim``: neurons, layers, MLPs, losses, SGD and Adam
 * ``draw_dot``: a graphviz picture of any graph; ``gradcheck``: gradients vs finite differences
+* ``backward_steps``: backpropagation one node at a time; ``play``: watch it in a browser page
 
 >>> from tinygrad_edu import Value
 >>> x = Value(2.0); y = x * x
@@ -14,6 +15,8 @@
 from . import nn, optim
 from .draw import draw_dot
 from .gradcheck import GradcheckError, gradcheck
+from .player import Player, play
+from .steps import Step, backward_steps
 from .tensor import Tensor, no_grad
 from .value import Value
 
@@ -25,6 +28,10 @@ __all__ = [
     "draw_dot",
     "gradcheck",
     "GradcheckError",
+    "backward_steps",
+    "Step",
+    "play",
+    "Player",
     "nn",
     "optim",
     "__version__",

@@ -1,12 +1,14 @@
 """The ``tinygrad-edu`` command line (``python -m tinygrad_edu`` does the same).
 
     tinygrad-edu draw "tanh(w1*x1 + w2*x2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88 -o neuron.svg
+    tinygrad-edu play "tanh(w1*x1 + w2*x2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88 -o neuron.html
     tinygrad-edu demo [--quick] [--out DIR]
 
 ``draw`` builds any expression out of Values (see ``tinygrad_edu.expression`` for the
 language), runs ``backward()``, prints every variable's value and gradient, and draws the
-graph. ``demo`` walks through the neuron equation and trains a small network on two moons
-(see ``tinygrad_edu.demo``).
+graph. ``play`` does the same and writes a page that steps through the forward and the
+backward pass (see ``tinygrad_edu.player``). ``demo`` walks through the neuron equation and
+trains a small network on two moons (see ``tinygrad_edu.demo``).
 
 A mistake in the input (an expression outside the language, a bad ``--set``) exits with
 status 2 and a single line on stderr that says what and where; nothing prints a traceback.
@@ -16,19 +18,16 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence, TextIO, Tuple
+from typing import Dict, List, Optional, Sequence, TextIO
 
-import graphviz
-
-from .draw import draw_dot
-from .expression import ExpressionError, build, parse_assignments
+from .draw import check_graph_path, draw_dot, save_graph
+from .expression import ExpressionError, Graph, build, parse_assignments
+from .player import GraphvizError, play
 
 PROG = "tinygrad-edu"
-RENDERED = (".svg", ".png", ".pdf")  # formats that need Graphviz's `dot` program
-DOT_TEXT = (".dot", ".gv")  # the graph description itself, as text
+__all__ = ["main", "save_graph"]  # (save_graph lives in draw.py; older scripts import it from here)
 
 
 class UsageError(Exception):
@@ -42,66 +41,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message} (see '{self.prog} --help')")
 
 
-def check_graph_path(path: "str | Path") -> Path:
-    """``path`` as a Path if its suffix names a graph format we can write, else ``UsageError``."""
-    path = Path(path)
-    if path.suffix.lower() not in RENDERED + DOT_TEXT:
-        raise UsageError(
-            f"cannot write {str(path)!r}: the file name must end in {', '.join(RENDERED + DOT_TEXT)}"
-        )
-    return path
-
-
-def save_graph(graph: graphviz.Digraph, path: "str | Path") -> Tuple[Path, Optional[str]]:
-    """Write a graph from ``draw_dot`` to ``path``, in the format its suffix names.
-
-    ``.svg``, ``.png`` and ``.pdf`` are rendered by Graphviz's ``dot`` program; ``.dot`` and
-    ``.gv`` are the DOT text itself. Without ``dot`` installed a rendered format falls back to
-    the ``.dot`` text next to it. Returns the path written and, after a fallback, a one-line
-    hint saying how to render it; creates missing folders.
-
-    >>> import tempfile, os
-    >>> from tinygrad_edu import Value, draw_dot
-    >>> folder = tempfile.mkdtemp()
-    >>> written, hint = save_graph(draw_dot(Value(1.0) * 2), os.path.join(folder, "g.dot"))
-    >>> written.name, hint, written.read_text().startswith("digraph")
-    ('g.dot', None, True)
-    """
-    path = check_graph_path(path)
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix in DOT_TEXT:
-        path.write_text(graph.source, encoding="utf-8")
-        return path, None
-    if shutil.which("dot") is not None:
-        try:
-            path.write_bytes(graph.pipe(format=suffix[1:]))
-            return path, None
-        except graphviz.ExecutableNotFound:
-            pass  # (found on PATH but not runnable: fall back like a missing one)
-    fallback = path.with_suffix(".dot")
-    fallback.write_text(graph.source, encoding="utf-8")
-    hint = (
-        f"Graphviz's dot program is not installed, so {fallback} holds the graph as text; "
-        f"install it (apt-get install graphviz, brew install graphviz) and run: "
-        f"dot -T{suffix[1:]} {fallback} -o {path}"
-    )
-    return fallback, hint
-
-
 def _number(x: float) -> str:
     return f"{x:.12g}"
 
 
-def draw_command(
-    expression: str, assignments: Optional[List[str]], output: Optional[str], stdout: TextIO
-) -> int:
-    """``tinygrad-edu draw``: build, backward, print the table, write the graph."""
-    values = parse_assignments(assignments)  # mistakes raise ExpressionError: exit status 2
-    if output is not None:
-        check_graph_path(output)  # before any work, so a typo costs nothing
-    graph = build(expression, values)
-    unused = sorted(set(values) - set(graph.variables))
+def _print_table(expression: str, graph: Graph, values: Dict[str, float], stdout: TextIO) -> None:
+    """Run backward() and print f and every variable's value and gradient."""
     f = graph.output
     f.backward()
     print(f"f = {' '.join(expression.split())}", file=stdout)
@@ -113,49 +58,109 @@ def draw_command(
         print(f"{name:<{width}}  {_number(variable.data):>20}  {_number(variable.grad):>22}", file=stdout)
     if not graph.variables:
         print("(no variables: the expression is a constant)", file=stdout)
+    unused = sorted(set(values) - set(graph.variables))
     if unused:
         print(f"(not in the expression, ignored: {', '.join(unused)})", file=stdout)
+
+
+def draw_command(
+    expression: str, assignments: Optional[List[str]], output: Optional[str], stdout: TextIO
+) -> int:
+    """``tinygrad-edu draw``: build, backward, print the table, write the graph."""
+    values = parse_assignments(assignments)  # mistakes raise ExpressionError: exit status 2
+    if output is not None:
+        try:
+            check_graph_path(output)  # before any work, so a typo costs nothing
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    graph = build(expression, values)
+    _print_table(expression, graph, values, stdout)
     if output is None:
         print("(add -o graph.svg to draw the graph)", file=stdout)
         return 0
-    written, hint = save_graph(draw_dot(f), output)
+    written, hint = save_graph(draw_dot(graph.output), output)
     print(f"graph written to {written}", file=stdout)
     if hint:
         print(hint, file=stdout)
     return 0
 
 
-def _make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog=PROG,
-        description="tinygrad_edu from the command line: draw the "
-        "graph of any expression, or run the lecture demo.",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="{draw,demo}", parser_class=_Parser)
-    commands.required = True
-    draw = commands.add_parser(
-        "draw",
-        help="build an expression from Values, backpropagate, draw its graph",
-        description="Build EXPRESSION from Values, run backward(), print each variable's value "
-        "and gradient, and draw the graph. The language: numbers, variable names, "
-        "+ - * / **, unary minus, parentheses, and exp log tanh sigmoid relu leaky_relu.",
-        epilog='example: tinygrad-edu draw "tanh(w1*x1 + w2*x2 + b)" --set x1=2 x2=0 w1=-3 '
-        "w2=1 b=6.88 -o neuron.svg",
-    )
-    draw.add_argument("expression", help='e.g. "tanh(w1*x1 + w2*x2 + b)" (quote it)')
-    draw.add_argument(
+def play_command(expression: str, assignments: Optional[List[str]], output: str, stdout: TextIO) -> int:
+    """``tinygrad-edu play``: build, print the table, write the step-through page."""
+    values = parse_assignments(assignments)
+    path = Path(output)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"cannot write {output!r}: the page's file name must end in .html")
+    graph = build(expression, values)
+    if not graph.output.label:
+        graph.output.label = "f"  # as in the table: the page then reads dL/df, not dL/dv9
+    try:
+        player = play(graph.output)  # (before printing anything: a graph too big is exit 2)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    _print_table(expression, graph, values, stdout)
+    player.save(path)
+    print(f"player written to {path}: open it in a browser (keys: arrows, Home, End, space)", file=stdout)
+    return 0
+
+
+_LANGUAGE = (
+    "The language: numbers, variable names, + - * / **, unary minus, parentheses, and "
+    "exp log tanh sigmoid relu leaky_relu."
+)
+_NEURON = '"tanh(w1*x1 + w2*x2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88'
+
+
+def _add_expression_arguments(command: argparse.ArgumentParser) -> None:
+    """EXPRESSION and --set, the same for draw and play."""
+    command.add_argument("expression", help='e.g. "tanh(w1*x1 + w2*x2 + b)" (quote it)')
+    command.add_argument(
         "--set",
         nargs="+",
         metavar="NAME=NUMBER",
         dest="assignments",
         help="a value for every variable, e.g. --set x1=2 w1=-3",
     )
+
+
+def _make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="tinygrad_edu from the command line: draw the graph of any expression, "
+        "step through its backward pass in a browser, or run the lecture demo.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="{draw,demo,play}", parser_class=_Parser)
+    commands.required = True
+    draw = commands.add_parser(
+        "draw",
+        help="build an expression from Values, backpropagate, draw its graph",
+        description="Build EXPRESSION from Values, run backward(), print each variable's value "
+        "and gradient, and draw the graph. " + _LANGUAGE,
+        epilog=f"example: tinygrad-edu draw {_NEURON} -o neuron.svg",
+    )
+    _add_expression_arguments(draw)
     draw.add_argument(
         "-o",
         "--output",
         metavar="FILE",
         help="where to draw the graph: .svg, .png or .pdf (needs Graphviz's "
         "dot program; falls back to .dot text) or .dot",
+    )
+    play = commands.add_parser(
+        "play",
+        help="write a web page that steps through the forward and backward pass",
+        description="Build EXPRESSION from Values, print each variable's value and gradient, "
+        "and write one self-contained HTML page that steps through the forward pass and then "
+        "backpropagation, node by node (needs Graphviz's dot program). " + _LANGUAGE,
+        epilog=f"example: tinygrad-edu play {_NEURON} -o neuron.html",
+    )
+    _add_expression_arguments(play)
+    play.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        default="player.html",
+        help="the page to write (default: player.html)",
     )
     demo = commands.add_parser(
         "demo",
@@ -173,14 +178,15 @@ _DRAW_OPTION = re.compile(r"-h|--help|--set(=.*)?|-o.*|--output(=.*)?")
 
 def _expression_may_start_with_minus(argv: List[str]) -> List[str]:
     """Let ``draw "-x**2" --set x=3`` work: argparse would take "-x**2" for an option, so
-    an argument that starts with '-' but is none of draw's options moves behind '--'."""
-    if len(argv) < 2 or argv[0] != "draw" or "--" in argv:
+    an argument that starts with '-' but is none of the options moves behind '--'
+    (the same for ``play``, which has the same options)."""
+    if len(argv) < 2 or argv[0] not in ("draw", "play") or "--" in argv:
         return argv
     rest = argv[1:]
     for i, arg in enumerate(rest):
         after_output = i > 0 and rest[i - 1] in ("-o", "--output")
         if arg.startswith("-") and len(arg) > 1 and not after_output and not _DRAW_OPTION.fullmatch(arg):
-            return ["draw", *rest[:i], *rest[i + 1 :], "--", arg]
+            return [argv[0], *rest[:i], *rest[i + 1 :], "--", arg]
     return argv
 
 
@@ -209,13 +215,18 @@ def main(
     try:
         if args.command == "draw":
             return draw_command(args.expression, args.assignments, args.output, stdout)
-        from .demo import run_demo  # (imported here: `draw` never needs it)
+        if args.command == "play":
+            return play_command(args.expression, args.assignments, args.output, stdout)
+        from .demo import run_demo  # (imported here: `draw` and `play` never need it)
 
         run_demo(out_dir=args.out, quick=args.quick, stdout=stdout)
         return 0
     except (ExpressionError, UsageError) as error:
         print(f"{PROG} {args.command}: error: {error}", file=stderr)
         return 2
+    except GraphvizError as error:  # play without a working `dot`: what to install
+        print(f"{PROG} {args.command}: error: {error}", file=stderr)
+        return 1
     except OSError as error:  # e.g. the output folder is not writable
         what = f"cannot write {error.filename}: {error.strerror}" if error.filename else str(error)
         print(f"{PROG} {args.command}: error: {what}", file=stderr)

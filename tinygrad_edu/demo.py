@@ -1,7 +1,8 @@
 """``tinygrad-edu demo``: the lecture in one command.
 
 Part 1 is the neuron equation y = tanh(w1*x1 + w2*x2 + b) with the numbers from the lecture
-(and micrograd): the forward values, the backward pass, every gradient, and the graph.
+(and micrograd): the forward values, the backward pass, every gradient, the graph, and a page
+that steps through the backward pass (``out/neuron_backprop.html``).
 Part 2 trains a scalar MLP, 2 -> 16 -> 16 -> 1, on two moons as micrograd's demo does:
 an SVM "max-margin" loss, mean(relu(1 - y * score)), plus a small L2 penalty on the
 weights, minimised by SGD with a learning rate that decays from 1.0 to 0.1. Then it draws the
@@ -20,10 +21,10 @@ from typing import Dict, Optional, TextIO, Tuple, cast
 import numpy as np
 
 from . import nn, optim
-from .cli import save_graph
 from .data import make_moons
-from .draw import draw_dot
+from .draw import draw_dot, save_graph
 from .graph import gc_paused
+from .player import GraphvizError, play
 from .value import Value
 
 MATPLOTLIB_HINT = (
@@ -55,7 +56,16 @@ def neuron_equation(out_dir: Path, stdout: TextIO) -> Dict[str, object]:
     say(f"   graph written to {written}")
     if hint:
         say(f"   {hint}")
-    return {"y": y.data, "w1.grad": w1.grad, "x1.grad": x1.grad, "b.grad": b.grad, "graph": written}
+    numbers: Dict[str, object] = {"y": y.data, "w1.grad": w1.grad, "x1.grad": x1.grad, "b.grad": b.grad}
+    numbers["graph"] = written
+    try:
+        page = play(y).save(out_dir / "neuron_backprop.html")
+    except GraphvizError as error:  # no `dot`: say what to install, and carry on
+        say(f"   no step-through page: {error}")
+    else:
+        say(f"   step through the backward pass in a browser: {page}")
+        numbers["player"] = page
+    return numbers
 
 
 def _progress(text: str, stdout: TextIO, last: bool) -> None:
@@ -162,7 +172,7 @@ def run_demo(
     )
     model, X, y, loss, accuracy = train_moons(n_points, steps, stdout)
     print(f"   final: loss {loss:.4f}, training accuracy {accuracy:.1%}", file=stdout)
-    files = [neuron_numbers["graph"]]
+    files = [neuron_numbers["graph"]] + ([neuron_numbers["player"]] if "player" in neuron_numbers else [])
     picture = plot_decision_boundary(
         model, X, y, out_dir / "moons_boundary.png", resolution=20 if quick else 40
     )

@@ -1,20 +1,29 @@
-"""draw_dot: a graphviz picture of a computation graph (Values or Tensors).
+"""draw_dot: a graphviz picture of a computation graph (Values or Tensors), and saving it.
 
 Each value becomes a box showing its label, data and grad; each operation becomes a small
 oval between its inputs and its output, so the neuron y = tanh(w*x + b) reads left to right
 exactly as it is computed. Labels are HTML-escaped, so any text a learner types (quotes,
 braces, ``<``, ``|``, newlines) still gives valid DOT.
+
+``save_graph`` writes a drawing to a file (the command line and the demo use it);
+``layout_graph`` is the same drawing with nodes numbered by their place in the topological
+order, which the step-through player needs to find them again in the SVG.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Any
+import shutil
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import graphviz
 import numpy as np
 
 from .graph import topological_order
+
+RENDERED = (".svg", ".png", ".pdf")  # formats that need Graphviz's `dot` program
+DOT_TEXT = (".dot", ".gv")  # the graph description itself, as text
 
 
 def _text(s: str) -> str:
@@ -62,19 +71,29 @@ def _op_text(node: Any) -> str:
     return node._op
 
 
-def _value_label(node: Any) -> str:
-    """An HTML table: label | data | grad for a scalar; label | shape | data | grad for a tensor."""
+def cell_texts(node: Any, grad: Any) -> Tuple[str, ...]:
+    """The cells of a value's box after its label, as plain text, for the gradient ``grad``:
+    ('data 2.0000', 'grad 4.0000') for a scalar Value; shape, data and grad summaries for a
+    tensor. (The player writes the same texts into the picture as the backward pass runs.)
+
+    >>> from tinygrad_edu import Value
+    >>> cell_texts(Value(2.0), 4.0)
+    ('data 2.0000', 'grad 4.0000')
+    """
+    if isinstance(node.data, float):  # a scalar Value
+        return (f"data {_number(node.data)}", f"grad {_number(grad)}")
+    return (f"shape {tuple(node.data.shape)}", f"data {_summary(node.data)}", f"grad {_summary(grad)}")
+
+
+def _value_label(node: Any, name: str = "", grad: Any = None) -> str:
+    """An HTML table: label | data | grad for a scalar; label | shape | data | grad for a tensor.
+    A ``name`` is shown, in grey italics, for a node that has no label of its own."""
     cells = []
     if node.label:
         cells.append(f"<B>{_text(node.label)}</B>")
-    if isinstance(node.data, float):  # a scalar Value
-        cells += [f"data {_number(node.data)}", f"grad {_number(node.grad)}"]
-    else:  # a Tensor
-        cells += [
-            f"shape {tuple(node.data.shape)}",
-            f"data {_text(_summary(node.data))}",
-            f"grad {_text(_summary(node.grad))}",
-        ]
+    elif name:
+        cells.append(f'<FONT COLOR="#777777"><I>{_text(name)}</I></FONT>')
+    cells += [_text(cell) for cell in cell_texts(node, node.grad if grad is None else grad)]
     row = "".join(f"<TD>{c}</TD>" for c in cells)
     return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR>{row}</TR></TABLE>>'
 
@@ -93,18 +112,113 @@ def draw_dot(root: Any, rankdir: str = "LR") -> graphviz.Digraph:
     >>> dot.source.count('->')  # x -> (* 3) -> x*3 -> (tanh) -> y
     4
     """
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
     if not hasattr(root, "_prev"):
         raise TypeError(f"draw_dot needs a Value or a Tensor, got {type(root).__name__}")
+    return layout_graph(topological_order(root), rankdir)
+
+
+def layout_graph(
+    order: Sequence[Any],
+    rankdir: str = "LR",
+    names: Optional[Sequence[str]] = None,
+    grads: Optional[Sequence[Any]] = None,
+) -> graphviz.Digraph:
+    """The drawing of the nodes in ``order`` (a topological order), as ``draw_dot`` makes it.
+
+    With ``names`` (one per node), node i of the order gets the DOT name and SVG id ``n{i}``,
+    its op ``n{i}_op``, the edges ``e_n{j}_n{i}_op`` (``_2``, ``_3`` for an input used
+    again) and ``e_n{i}_op_n{i}``, and a box without a label shows its name. ``grads``
+    replaces the gradients shown. Without ``names``, the DOT names come from ``id(node)``.
+
+    >>> from tinygrad_edu import Value
+    >>> a = Value(2.0, label='a'); b = a * a
+    >>> source = layout_graph([a, b], names=['a', 'v1']).source
+    >>> [line.split(' [')[0].strip() for line in source.splitlines() if '->' in line]
+    ['n1_op -> n1', 'n0 -> n1_op', 'n0 -> n1_op']
+    >>> 'id=e_n0_n1_op_2' in source  # a is used twice: the second edge gets '_2'
+    True
+    """
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
     dot = graphviz.Digraph(format="svg", graph_attr={"rankdir": rankdir})
-    for node in topological_order(root):
-        uid = str(id(node))
-        dot.node(uid, label=_value_label(node), shape="plaintext")
+    numbered = names is not None
+    key = {id(node): (f"n{i}" if numbered else str(id(node))) for i, node in enumerate(order)}
+
+    def svg_id(name: str) -> Dict[str, str]:
+        return {"id": name} if numbered else {}
+
+    for i, node in enumerate(order):
+        uid = key[id(node)]
+        name = names[i] if names is not None else ""
+        grad = grads[i] if grads is not None else None
+        dot.node(uid, label=_value_label(node, name, grad), shape="plaintext", **svg_id(uid))
         if node._op:  # computed by an operation: draw the op, then inputs -> op -> node
             op_id = uid + "_op"
-            dot.node(op_id, label=_text(_op_text(node)), shape="ellipse")
-            dot.edge(op_id, uid)
+            dot.node(op_id, label=_text(_op_text(node)), shape="ellipse", **svg_id(op_id))
+            dot.edge(op_id, uid, **svg_id(f"e_{op_id}_{uid}"))
+            uses: Dict[str, int] = {}  # a * a draws two edges from a: the second gets '_2'
             for child in node._prev:
-                dot.edge(str(id(child)), op_id)
+                child_id = key[id(child)]
+                uses[child_id] = uses.get(child_id, 0) + 1
+                dot.edge(child_id, op_id, **svg_id(input_edge_id(child_id, uses[child_id], uid)))
     return dot
+
+
+def input_edge_id(child: str, use: int, node: str) -> str:
+    """The SVG id of the edge from ``child`` into the op of ``node``, for its ``use``-th use:
+    ``e_n1_n3_op``, then ``e_n1_n3_op_2``, ..."""
+    return f"e_{child}_{node}_op" + (f"_{use}" if use > 1 else "")
+
+
+# ***** saving a drawing to a file *****
+
+
+def check_graph_path(path: Union[str, Path]) -> Path:
+    """``path`` as a Path if its suffix names a graph format we can write, else ``ValueError``.
+
+    >>> check_graph_path("neuron.svg").name
+    'neuron.svg'
+    """
+    path = Path(path)
+    if path.suffix.lower() not in RENDERED + DOT_TEXT:
+        raise ValueError(
+            f"cannot write {str(path)!r}: the file name must end in {', '.join(RENDERED + DOT_TEXT)}"
+        )
+    return path
+
+
+def save_graph(graph: graphviz.Digraph, path: Union[str, Path]) -> Tuple[Path, Optional[str]]:
+    """Write a graph from ``draw_dot`` to ``path``, in the format its suffix names.
+
+    ``.svg``, ``.png`` and ``.pdf`` are rendered by Graphviz's ``dot`` program; ``.dot`` and
+    ``.gv`` are the DOT text itself. Without ``dot`` installed a rendered format falls back to
+    the ``.dot`` text next to it. Returns the path written and, after a fallback, a one-line
+    hint saying how to render it; creates missing folders.
+
+    >>> import tempfile, os
+    >>> from tinygrad_edu import Value
+    >>> folder = tempfile.mkdtemp()
+    >>> written, hint = save_graph(draw_dot(Value(1.0) * 2), os.path.join(folder, "g.dot"))
+    >>> written.name, hint, written.read_text().startswith("digraph")
+    ('g.dot', None, True)
+    """
+    path = check_graph_path(path)
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in DOT_TEXT:
+        path.write_text(graph.source, encoding="utf-8")
+        return path, None
+    if shutil.which("dot") is not None:
+        try:
+            path.write_bytes(graph.pipe(format=suffix[1:]))
+            return path, None
+        except graphviz.ExecutableNotFound:
+            pass  # (found on PATH but not runnable: fall back like a missing one)
+    fallback = path.with_suffix(".dot")
+    fallback.write_text(graph.source, encoding="utf-8")
+    hint = (
+        f"Graphviz's dot program is not installed, so {fallback} holds the graph as text; "
+        f"install it (apt-get install graphviz, brew install graphviz) and run: "
+        f"dot -T{suffix[1:]} {fallback} -o {path}"
+    )
+    return fallback, hint
