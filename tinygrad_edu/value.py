@@ -67,7 +67,7 @@ class Value:
         label: str = "",
         _prev: Tuple["Value", ...] = (),
         _op: str = "",
-        _ctx: float = 0.0,
+        _ctx: Optional[float] = None,
     ) -> None:
         if type(data) is not float:
             data = _as_float(data)
@@ -78,7 +78,7 @@ class Value:
         self.label = label  # a name for drawings, e.g. 'w1'
         self._prev = _prev  # the Values this one was computed from
         self._op = _op  # the operator that computed it ('' for a leaf)
-        self._ctx = _ctx  # a constant backward needs: the 2 in a * 2, an exponent, a slope (0.0: none)
+        self._ctx = _ctx  # a constant backward needs: the 2 in a * 2, an exponent, a slope
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -146,7 +146,9 @@ class Value:
 
     def _mul_const_backward(out: "Value") -> None:
         # d(a*c)/da = c
-        out._prev[0].grad += out._ctx * out.grad
+        c = out._ctx
+        assert c is not None  # (every node of an op with a constant keeps it; so below)
+        out._prev[0].grad += c * out.grad
 
     def __truediv__(self, other: Union["Value", Number]) -> "Value":
         if type(other) is Value:
@@ -164,7 +166,9 @@ class Value:
 
     def _div_const_backward(out: "Value") -> None:
         # d(a/c)/da = 1/c
-        out._prev[0].grad += _divide(out.grad, out._ctx)
+        c = out._ctx
+        assert c is not None
+        out._prev[0].grad += _divide(out.grad, c)
 
     def __pow__(self, exponent: Union["Value", Number]) -> "Value":
         if type(exponent) is Value:  # a ** b: both base and exponent get gradients
@@ -177,6 +181,7 @@ class Value:
     def _pow_const_backward(out: "Value") -> None:
         # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
         a, k = out._prev[0], out._ctx
+        assert k is not None
         if k != 0.0:  # a**0 is the constant 1: no gradient, even at a = 0
             a.grad += k * _power(a.data, k - 1.0) * out.grad
 
@@ -291,8 +296,9 @@ class Value:
 
     def _leaky_relu_backward(out: "Value") -> None:
         # d/da = 1 where a > 0, else the slope (kept in out._ctx)
-        a = out._prev[0]
-        a.grad += out.grad if a.data > 0.0 else out._ctx * out.grad
+        a, slope = out._prev[0], out._ctx
+        assert slope is not None
+        a.grad += out.grad if a.data > 0.0 else slope * out.grad
 
     # ***** backpropagation *****
 
