@@ -23,6 +23,7 @@ import os
 import random
 import sys
 import tracemalloc
+from itertools import pairwise
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import timing  # noqa: E402  (sets BLAS threads before numpy loads)
@@ -42,12 +43,12 @@ LR = 0.05
 def initial_weights(seed: int = 0):
     """One weight matrix (nin, nout) and bias per layer, shared by every engine."""
     rng = np.random.default_rng(seed)
-    return [(rng.uniform(-1, 1, size=(nin, nout)), np.zeros(nout)) for nin, nout in zip(SIZES, SIZES[1:])]
+    return [(rng.uniform(-1, 1, size=(nin, nout)), np.zeros(nout)) for nin, nout in pairwise(SIZES)]
 
 
 def load_into_scalar_mlp(model, weights) -> None:
     """Copy the shared weights into a micrograd-layout MLP (layers[].neurons[].w / .b)."""
-    for layer, (W, b) in zip(model.layers, weights):
+    for layer, (W, b) in zip(model.layers, weights, strict=True):
         for j, neuron in enumerate(layer.neurons):
             for i, w in enumerate(neuron.w):
                 w.data = float(W[i, j])
@@ -66,7 +67,7 @@ class ScalarStep:
     def __call__(self) -> float:
         Value, model = self.Value, self.model
         scores = [model([Value(a), Value(b)]) for a, b in self.rows]
-        hinge = [(1 + -yi * si).relu() for yi, si in zip(self.labels, scores)]
+        hinge = [(1 + -yi * si).relu() for yi, si in zip(self.labels, scores, strict=True)]
         loss = sum(hinge) * (1.0 / len(hinge)) + L2 * sum(p * p for p in model.parameters())
         model.zero_grad()
         loss.backward()
@@ -96,7 +97,7 @@ class NumpyStep:
         d_z2 = (d_score @ W3.T) * (z2 > 0)
         d_z1 = (d_z2 @ W2.T) * (z1 > 0)
         grads = [X.T @ d_z1, d_z1.sum(0), h1.T @ d_z2, d_z2.sum(0), h2.T @ d_score, d_score.sum(0)]
-        for p, g in zip(self.params, grads):
+        for p, g in zip(self.params, grads, strict=True):
             p -= LR * (g + 2 * L2 * p)
         return float(loss)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from itertools import pairwise
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import timing  # noqa: E402  (sets BLAS threads before numpy loads)
@@ -46,7 +47,7 @@ def make_problem(batch: int, seed: int = 0):
     X = rng.standard_normal((batch, SIZES[0]))
     y = np.argmax(X @ teacher, axis=1)
     weights = []
-    for nin, nout in zip(SIZES, SIZES[1:]):
+    for nin, nout in pairwise(SIZES):
         bound = 1 / np.sqrt(nin)
         weights.append((rng.uniform(-bound, bound, (nin, nout)), rng.uniform(-bound, bound, nout)))
     return X, y, weights
@@ -77,7 +78,7 @@ class NumpyStep:
         dh2 = (dz @ W3.T) * (h2 > 0)
         dh1 = (dh2 @ W2.T) * (h1 > 0)
         grads = (X.T @ dh1, dh1.sum(axis=0), a1.T @ dh2, dh2.sum(axis=0), a2.T @ dz, dz.sum(axis=0))
-        for p, g in zip(self.params, grads):
+        for p, g in zip(self.params, grads, strict=True):
             p -= LR * g
         return float(loss)
 
@@ -89,7 +90,7 @@ class TensorStep:
         self.model = nn.Sequential(
             nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10)
         )
-        for layer, (W, b) in zip([self.model[0], self.model[2], self.model[4]], weights):
+        for layer, (W, b) in zip([self.model[0], self.model[2], self.model[4]], weights, strict=True):
             layer.weight.data[...] = W.T  # ours is (nout, nin), like PyTorch
             layer.bias.data[...] = b
         self.X, self.y = Tensor(X), y
@@ -119,7 +120,7 @@ class TorchStep:
             torch.nn.Linear(128, 10),
         ).double()
         with torch.no_grad():
-            for layer, (W, b) in zip([self.model[0], self.model[2], self.model[4]], weights):
+            for layer, (W, b) in zip([self.model[0], self.model[2], self.model[4]], weights, strict=True):
                 layer.weight.copy_(torch.from_numpy(W.T.copy()))
                 layer.bias.copy_(torch.from_numpy(b))
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
@@ -157,7 +158,7 @@ def main(argv=None) -> dict:
         losses = {name: [step() for _ in range(CHECK_STEPS)] for name, step in steps.items()}
         reference = losses["numpy (by hand)"]
         for name, ls in losses.items():
-            worst = max(abs(a - b) / abs(b) for a, b in zip(ls, reference))
+            worst = max(abs(a - b) / abs(b) for a, b in zip(ls, reference, strict=True))
             if worst > 1e-9:
                 raise SystemExit(f"{name}'s losses {ls} disagree with numpy's {reference}")
         result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)

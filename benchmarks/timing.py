@@ -49,7 +49,7 @@ def compare(
             samples[name].append(time_block(steps[name], repeats[name]))
     result = {}
     for name in names:
-        ratios = [t / ref for t, ref in zip(samples[name], samples[reference])]
+        ratios = [t / ref for t, ref in zip(samples[name], samples[reference], strict=True)]
         result[name] = {"seconds": statistics.median(samples[name]), "ratio": statistics.median(ratios)}
     return result
 

@@ -72,7 +72,9 @@ def linearity(seed=0):
     def superposition_error(model):
         zero = run(model, np.zeros(3))
         g = lambda x: run(model, x) - zero  # noqa: E731  (remove the bias: g is linear if f is affine)
-        errors = [np.abs(g(a + c) - (g(a) + g(c))).max() for a, c in zip(inputs[:10], inputs[10:])]
+        errors = [
+            np.abs(g(a + c) - (g(a) + g(c))).max() for a, c in zip(inputs[:10], inputs[10:], strict=True)
+        ]
         return max(errors)
 
     return {

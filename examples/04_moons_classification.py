@@ -24,10 +24,10 @@ from tinygrad_edu.graph import gc_paused
 
 def loss_and_accuracy(model, X, y, alpha=1e-4):
     scores = [model([float(a), float(b)]) for a, b in X]  # one Value per point
-    margins = [(1 - label * score).relu() for label, score in zip(y.tolist(), scores)]
+    margins = [(1 - label * score).relu() for label, score in zip(y.tolist(), scores, strict=True)]
     data_loss = sum(margins) / len(margins)  # max-margin (hinge) loss
     l2 = alpha * sum(p * p for p in model.parameters())  # weight decay
-    correct = [(label > 0) == (score.data > 0) for label, score in zip(y.tolist(), scores)]
+    correct = [(label > 0) == (score.data > 0) for label, score in zip(y.tolist(), scores, strict=True)]
     return data_loss + l2, sum(correct) / len(correct)
 
 
@@ -64,7 +64,7 @@ def plot(model, X, y, losses, path, resolution):
     ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
     scores = np.array(
-        [model([float(a), float(b)]).data for a, b in zip(grid_x.ravel(), grid_y.ravel())]
+        [model([float(a), float(b)]).data for a, b in zip(grid_x.ravel(), grid_y.ravel(), strict=True)]
     ).reshape(grid_x.shape)
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.8))
     left.contourf(grid_x, grid_y, scores, levels=[-1e9, 0, 1e9], colors=["#9ecae1", "#fdae6b"], alpha=0.8)

@@ -84,7 +84,7 @@ def make_dataset(n, rng):
     features = np.stack(
         [
             spectrum_features(synthesize(WAVEFORMS[c], f0, a, FRAME, rng))
-            for c, f0, a in zip(labels, pitches, loudness)
+            for c, f0, a in zip(labels, pitches, loudness, strict=True)
         ]
     )
     return features, labels, pitches
@@ -176,7 +176,7 @@ def main(out="out", quick=False):
     counts = confusion_matrix(test_y, predicted, len(WAVEFORMS))
     print(f"test accuracy: {accuracy:.1%}")
     print("confusion matrix (rows: true, columns: predicted):")
-    for name, row in zip(WAVEFORMS, counts):
+    for name, row in zip(WAVEFORMS, counts, strict=True):
         print(f"  {name:>9} " + " ".join(f"{n:4d}" for n in row))
 
     tones = np.concatenate([synthesize(name, 220.0, 0.5, SAMPLE_RATE // 2) for name in WAVEFORMS])

@@ -197,7 +197,7 @@ def main(out="out", quick=False, messages=()):
 
     weight = models["logistic"].weight.data[0]  # (V,): each word's vote
     order = np.argsort(weight)
-    results["word_weights"] = dict(zip(vocabulary, weight.tolist()))
+    results["word_weights"] = dict(zip(vocabulary, weight.tolist(), strict=True))
     results["top_spam_words"] = [vocabulary[j] for j in order[::-1][:15]]
     results["top_ham_words"] = [vocabulary[j] for j in order[:15]]
     print("most spam-like words: " + ", ".join(results["top_spam_words"]))

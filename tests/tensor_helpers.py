@@ -68,7 +68,7 @@ def check_op(
     weights = rng.standard_normal(out.shape)
     out.backward(weights)
     grads = [x.grad.copy() for x in xs]
-    for x, g in zip(xs, grads):
+    for x, g in zip(xs, grads, strict=True):
         assert g.shape == x.shape and g.dtype == np.float64
     torch = torch_or_none()
     if torch is not None and torch_fn is not None:
@@ -76,7 +76,7 @@ def check_op(
         t_out = torch_fn(*ts)
         np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-12)
         t_out.backward(torch.from_numpy(np.asarray(weights, dtype=np.float64)))
-        for g, t in zip(grads, ts):
+        for g, t in zip(grads, ts, strict=True):
             np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-9, atol=1e-12)
     if numeric:
         w = Tensor(weights)

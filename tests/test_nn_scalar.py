@@ -67,14 +67,14 @@ def test_mlp_matches_torch(torch):
         torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2)
     ).double()
     with torch.no_grad():
-        for layer, tlayer in zip(model.layers, [tmodel[0], tmodel[2], tmodel[4]]):
+        for layer, tlayer in zip(model.layers, [tmodel[0], tmodel[2], tmodel[4]], strict=True):
             tlayer.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons]))
             tlayer.bias.copy_(torch.tensor([n.b.data for n in layer.neurons]))
     tout = tmodel(torch.tensor(x))
     tloss = tout[0] * tout[0] + tout[1]
     tloss.backward()
     assert loss.data == pytest.approx(tloss.item(), rel=1e-12)
-    for layer, tlayer in zip(model.layers, [tmodel[0], tmodel[2], tmodel[4]]):
+    for layer, tlayer in zip(model.layers, [tmodel[0], tmodel[2], tmodel[4]], strict=True):
         for i, n in enumerate(layer.neurons):
             assert [w.grad for w in n.w] == pytest.approx(tlayer.weight.grad[i].tolist(), rel=1e-10)
             assert n.b.grad == pytest.approx(tlayer.bias.grad[i].item(), rel=1e-10)
@@ -125,10 +125,12 @@ def test_two_moons_reaches_95_percent():
     for _step in range(60):
         scores = [model(x) for x in inputs]
         # SVM max-margin loss + L2, as in micrograd's demo
-        data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)) * (1.0 / len(y))
+        data_loss = sum((1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores, strict=True)) * (
+            1.0 / len(y)
+        )
         loss = data_loss + 1e-4 * sum(p * p for p in model.parameters())
         opt.zero_grad()
         loss.backward()
         opt.step()
-    accuracy = np.mean([(s.data > 0) == (yi > 0) for s, yi in zip(scores, y)])
+    accuracy = np.mean([(s.data > 0) == (yi > 0) for s, yi in zip(scores, y, strict=True)])
     assert accuracy >= 0.95, accuracy

@@ -24,7 +24,7 @@ def trajectories(torch, make_ours, make_torch, steps=25):
         topt.zero_grad()
         loss_of(theirs).backward()
         topt.step()
-        for p, t in zip(ours, theirs):
+        for p, t in zip(ours, theirs, strict=True):
             assert p.data == pytest.approx(t.item(), rel=1e-9, abs=1e-12)
 
 

@@ -348,7 +348,7 @@ def test_the_browser_tests_skip_without_chromium_except_in_ci(tmp_path):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(PATH=str(folder), PYTHONPATH=os.pathsep.join([root, env.get("PYTHONPATH", "")]))
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "policy"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-cov", "-k", "policy"]
     command.append(os.path.join(root, "tests", "test_player_browser.py"))
     skipped = subprocess.run(command, env=env, cwd=root, capture_output=True, text=True, timeout=300)
     assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout

@@ -21,6 +21,14 @@ def test_readme_opens_with_the_two_commands():
     assert TEXT.index("```bash") < TEXT.index("\n\n", TEXT.index("# tinygrad_edu") + 1) + 3
 
 
+def test_ci_runs_the_readme_test_command():
+    """CI runs the test command the README gives, as written (with its coverage floor)."""
+    first_block = re.search(r"```bash\n(.*?)```", TEXT, flags=re.S).group(1)
+    test_command = first_block.strip().splitlines()[1].split("#")[0].strip()
+    ci_lines = [line.strip() for line in (README.parent / ".ci" / "run").read_text().splitlines()]
+    assert f"({test_command})" in ci_lines
+
+
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_python_block_runs(index, tmp_path, monkeypatch, capsys):
     code = BLOCKS[index]

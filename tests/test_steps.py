@@ -65,7 +65,7 @@ def test_local_derivative_and_contribution_of_every_value_op(op, x, y, scale):
     assert step.op == op and step.grad == scale
     expected = derivatives(x, y)
     assert [entry[0] for entry in step.inputs] == list(node._prev)
-    for (_, local, contribution), d in zip(step.inputs, expected):
+    for (_, local, contribution), d in zip(step.inputs, expected, strict=True):
         assert local == pytest.approx(d, rel=1e-12, abs=1e-15)
         assert contribution == local * scale
     assert [a.grad] == pytest.approx([expected[0] * scale], rel=1e-12, abs=1e-15)
@@ -146,7 +146,7 @@ def test_final_gradients_equal_backward_on_random_graphs(program, xs):
     order_a, order_b = topological_order(out_a), topological_order(out_b)
     assert len(steps) == sum(1 for n in order_b if n._prev)
     assert [s.index for s in steps] == list(range(1, len(steps) + 1))
-    for node_a, node_b in zip(order_a, order_b):  # every node, intermediate ones too
+    for node_a, node_b in zip(order_a, order_b, strict=True):  # every node, intermediate ones too
         assert node_a.grad == node_b.grad or (math.isnan(node_a.grad) and math.isnan(node_b.grad))
     # the contributions into each leaf add up to its gradient
     for leaf in values_b:
@@ -230,10 +230,10 @@ def test_tensor_steps_end_with_backwards_gradients(make, seed):
             assert local is None and contribution.shape == x.data.shape
             if id(x) in received:
                 received[id(x)] += contribution
-    for p_a, p_b in zip(params_a, params_b):
+    for p_a, p_b in zip(params_a, params_b, strict=True):
         assert np.array_equal(p_a.grad, p_b.grad)  # the same rules in the same order
         np.testing.assert_allclose(received[id(p_b)], p_b.grad, rtol=1e-9, atol=1e-12)
-    for node_a, node_b in zip(topological_order(loss_a), topological_order(loss_b)):
+    for node_a, node_b in zip(topological_order(loss_a), topological_order(loss_b), strict=True):
         assert (node_a.grad is None) == (node_b.grad is None)
         if node_a.grad is not None:
             assert np.array_equal(node_a.grad, node_b.grad)

@@ -148,7 +148,7 @@ def test_python_sum_and_scalar_times_tensor_as_in_the_scalar_benchmark():
     out.backward()
     t_out.backward()
     assert abs(out.item() - t_out.item()) < 1e-12
-    for a, b in zip(ours, theirs):
+    for a, b in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-12)
 
 

@@ -107,7 +107,7 @@ def test_sequential_matches_torch_sequential():
         torch.nn.ReLU(),
     ).double()
     with torch.no_grad():
-        for p, q in zip(ours.parameters(), theirs.parameters()):
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
             q.copy_(torch.from_numpy(p.data))
     x = rng.standard_normal((6, 3))
     out, t_out = ours(Tensor(x)), theirs(torch.from_numpy(x))
@@ -115,7 +115,7 @@ def test_sequential_matches_torch_sequential():
     out.backward(weights)
     t_out.backward(torch.from_numpy(weights))
     np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-12)
-    for p, q in zip(ours.parameters(), theirs.parameters()):
+    for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10, atol=1e-14)
 
 
@@ -125,7 +125,7 @@ def test_save_and_load_round_trip_and_mismatch_errors(tmp_path):
     other = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     weight_object = other[0].weight.data
     other.load(tmp_path / "model.npz")
-    for p, q in zip(net.parameters(), other.parameters()):
+    for p, q in zip(net.parameters(), other.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, q.data)
     assert other[0].weight.data is weight_object  # loaded in place
     with pytest.raises(ValueError, match="2.weight"):
@@ -254,7 +254,7 @@ def test_optimiser_trajectories_match_torch(kind):
     ours = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 3))
     theirs = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3)).double()
     with torch.no_grad():
-        for p, q in zip(ours.parameters(), theirs.parameters()):
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
             q.copy_(torch.from_numpy(p.data))
     if kind == "adam":
         opt = optim.Adam(ours.parameters(), lr=0.01, betas=(0.8, 0.95), eps=1e-7)
@@ -270,7 +270,7 @@ def test_optimiser_trajectories_match_torch(kind):
         t_opt.zero_grad()
         torch.nn.functional.cross_entropy(theirs(torch.from_numpy(X)), torch.from_numpy(y)).backward()
         t_opt.step()
-        for p, q in zip(ours.parameters(), theirs.parameters()):
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
             np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-9, atol=1e-12)
 
 

@@ -322,7 +322,7 @@ def test_random_expression_trees_match_torch(shapes3, program, seed):
     out.backward()
     t_out.backward()
     np.testing.assert_allclose(out.item(), t_out.item(), rtol=1e-10, atol=1e-12)
-    for x, t in zip(ours, theirs):
+    for x, t in zip(ours, theirs, strict=True):
         expected = t.grad.numpy() if t.grad is not None else np.zeros(x.shape)
         actual = x.grad if x.grad is not None else np.zeros(x.shape)
         np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12)

@@ -83,7 +83,7 @@ def test_random_expression_matches_torch(torch, program, xs):
     ref = run(program, tensors)
     ref.backward()
     assert out.data == pytest.approx(ref.item(), rel=1e-9, abs=1e-12)
-    for v, t in zip(values, tensors):
+    for v, t in zip(values, tensors, strict=True):
         expected = 0.0 if t.grad is None else t.grad.item()
         assert v.grad == pytest.approx(expected, rel=1e-8, abs=1e-10)
 

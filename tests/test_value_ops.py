@@ -86,7 +86,7 @@ def test_value_and_gradient_match_torch(torch, name, fn, torch_fn, strategies, c
     expected = torch_fn(*tensors)
     expected.backward()
     assert out.data == pytest.approx(expected.item(), rel=1e-12, abs=1e-12)
-    for v, t in zip(values, tensors):
+    for v, t in zip(values, tensors, strict=True):
         assert v.grad == pytest.approx(t.grad.item(), rel=1e-9, abs=1e-12)
 
 

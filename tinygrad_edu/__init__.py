@@ -20,7 +20,7 @@ from .steps import Step, backward_steps
 from .tensor import Tensor, no_grad
 from .value import Value
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = [
     "Value",
     "Tensor",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import sys
 from pathlib import Path
-from typing import Dict, Optional, TextIO
+from typing import Dict, Optional, TextIO, Tuple, cast
 
 import numpy as np
 
@@ -77,18 +77,22 @@ def _progress(text: str, stdout: TextIO, last: bool) -> None:
         print(text, file=stdout)
 
 
-def svm_loss(model: nn.MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4):
+def svm_loss(model: nn.MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4) -> Tuple[Value, float]:
     """(loss Value, accuracy) of the max-margin loss mean(relu(1 - y*score)) + alpha * sum(w**2)."""
     labels = y.tolist()
-    scores = [model([float(a), float(b)]) for a, b in X]
-    margins = [(1 + -label * score).relu() for label, score in zip(labels, scores)]
+    scores = [cast(Value, model([float(a), float(b)])) for a, b in X]  # one output: a Value
+    margins = [(1 + -label * score).relu() for label, score in zip(labels, scores, strict=True)]
     data_loss = sum(margins) * (1.0 / len(margins))
     l2 = alpha * sum(p * p for p in model.parameters())  # keeps the weights small: a smoother boundary
-    accuracy = sum((label > 0) == (score.data > 0) for label, score in zip(labels, scores)) / len(labels)
+    accuracy = sum(
+        (label > 0) == (score.data > 0) for label, score in zip(labels, scores, strict=True)
+    ) / len(labels)
     return data_loss + l2, accuracy
 
 
-def train_moons(n_points: int, steps: int, stdout: TextIO, seed: int = 1337):
+def train_moons(
+    n_points: int, steps: int, stdout: TextIO, seed: int = 1337
+) -> Tuple[nn.MLP, np.ndarray, np.ndarray, float, float]:
     """Train MLP(2, [16, 16, 1]) on ``n_points`` moons for ``steps`` full-batch SGD steps."""
     random.seed(seed)  # the MLP's initial weights come from Python's random module
     X, y = make_moons(n_points, noise=0.1, seed=1)
@@ -129,7 +133,10 @@ def plot_decision_boundary(
     ys = np.linspace(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)  # (resolution, resolution) each
     scores = np.array(
-        [model([float(a), float(b)]).data for a, b in zip(grid_x.ravel(), grid_y.ravel())]
+        [
+            cast(Value, model([float(a), float(b)])).data
+            for a, b in zip(grid_x.ravel(), grid_y.ravel(), strict=True)
+        ]
     ).reshape(grid_x.shape)
     figure, axes = plt.subplots(figsize=(5, 4))
     axes.contourf(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Union
+from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 from .value import Value
 
@@ -64,6 +64,7 @@ _DESCRIPTIONS = {
     ast.Slice: "a slice",
 }
 Number = Union[float, Value]  # while evaluating, constants stay plain floats
+Located = Union[ast.expr, ast.keyword]  # the nodes that know their place in the text
 
 
 class ExpressionError(ValueError):
@@ -86,13 +87,13 @@ def _where(text: str, line: int, byte_column: int) -> str:
     return f"at line {line}, {place}" if len(lines) > 1 else f"at {place}"
 
 
-def _snippet(text: str, node: ast.AST) -> str:
+def _snippet(text: str, node: Located) -> str:
     segment = ast.get_source_segment(text, node) or ""
     segment = " ".join(segment.split())
     return repr(segment if len(segment) <= 40 else segment[:37] + "...")
 
 
-def _fail(text: str, node: ast.AST, what: str, hint: str = "") -> ExpressionError:
+def _fail(text: str, node: Located, what: str, hint: str = "") -> ExpressionError:
     """'<what> at column N: <the offending text>[; <hint>]' as one line."""
     message = f"{what} {_where(text, node.lineno, node.col_offset)}: {_snippet(text, node)}"
     return ExpressionError(message + (f"; {hint}" if hint else ""))
@@ -101,13 +102,14 @@ def _fail(text: str, node: ast.AST, what: str, hint: str = "") -> ExpressionErro
 def _operator_error(text: str, node: ast.BinOp, symbol: str) -> ExpressionError:
     """Point at the operator itself, which lies between the operands in the source."""
     line, column = node.lineno, node.col_offset
-    if node.left.end_lineno == node.right.lineno:
-        line = node.left.end_lineno
+    left_end, left_end_column = node.left.end_lineno, node.left.end_col_offset
+    if left_end == node.right.lineno and left_end is not None and left_end_column is not None:
+        line = left_end
         source_line = text.split("\n")[line - 1].encode("utf-8")
-        between = source_line[node.left.end_col_offset : node.right.col_offset]
+        between = source_line[left_end_column : node.right.col_offset]
         found = between.find(symbol.encode())
         if found >= 0:
-            column = node.left.end_col_offset + found
+            column = left_end_column + found
     return ExpressionError(
         f"operator {symbol} is not allowed {_where(text, line, column)}: "
         f"{_snippet(text, node)}; use + - * / **"
@@ -146,9 +148,11 @@ def parse(text: str) -> ast.Expression:
         raise ExpressionError(f"cannot parse the expression: {error}") from None
     if indent:  # report columns in the text the user typed, leading spaces included
         for node in ast.walk(tree):
-            if getattr(node, "lineno", None) == 1:
+            if not isinstance(node, (ast.expr, ast.keyword)):
+                continue  # (operators and the like have no place of their own)
+            if node.lineno == 1:
                 node.col_offset += indent
-            if getattr(node, "end_lineno", None) == 1:
+            if node.end_lineno == 1 and node.end_col_offset is not None:
                 node.end_col_offset += indent
     _check(tree, text)
     return tree
@@ -156,10 +160,10 @@ def parse(text: str) -> ast.Expression:
 
 def _check(tree: ast.Expression, text: str) -> None:
     """The whitelist: one pre-order walk with an explicit stack, leftmost problem first."""
-    stack: List[ast.AST] = [tree.body]
+    stack: List[ast.expr] = [tree.body]
     while stack:
         node = stack.pop()
-        children: List[ast.AST] = []
+        children: List[ast.expr] = []
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _OPERATORS:
                 raise _operator_error(text, node, _FORBIDDEN_OPERATORS.get(type(node.op), "?"))
@@ -199,7 +203,7 @@ def _check(tree: ast.Expression, text: str) -> None:
         stack.extend(reversed(children))
 
 
-def _check_call(node: ast.Call, text: str) -> List[ast.AST]:
+def _check_call(node: ast.Call, text: str) -> List[ast.expr]:
     if not isinstance(node.func, ast.Name):
         raise _fail(
             text, node.func, "only a plain function name can be called", f"known: {', '.join(FUNCTIONS)}"
@@ -225,27 +229,29 @@ def variable_names(tree: ast.Expression) -> List[str]:
     >>> variable_names(parse("w2*x2 + w1*x1 + x2"))
     ['w2', 'x2', 'w1', 'x1']
     """
-    names = {}
+    names: Dict[str, Tuple[int, int]] = {}  # name -> (line, column) of its first use
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id not in FUNCTIONS:  # (those are calls)
             key = (node.lineno, node.col_offset)
             if node.id not in names or key < names[node.id]:
                 names[node.id] = key
-    return sorted(names, key=names.get)
+    return sorted(names, key=names.__getitem__)
 
 
-def _apply(node: ast.AST, args: List[Number], text: str) -> Number:
+def _apply(node: ast.expr, args: List[Number], text: str) -> Number:
     """One node's result from its children's results: the forward pass of one operation."""
     if isinstance(node, ast.BinOp):
         left, right = args
         symbol = _OPERATORS[type(node.op)]
-        if not isinstance(left, Value) and not isinstance(right, Value):
-            left = Value(left)  # two constants: let Value do the IEEE arithmetic (1/0 = inf)
-            return _binary(symbol, left, right).data
-        return _binary(symbol, left, right)
+        if isinstance(left, Value) or isinstance(right, Value):
+            return _binary(symbol, left, right)
+        result = _binary(symbol, Value(left), right)  # two constants: Value does IEEE arithmetic (1/0 = inf)
+        assert isinstance(result, Value)
+        return result.data  # and the result stays a plain number
     if isinstance(node, ast.UnaryOp):
         return -args[0] if isinstance(node.op, ast.USub) else args[0]
-    name = node.func.id  # an ast.Call
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)  # what _check let through
+    name = node.func.id
     x = args[0] if isinstance(args[0], Value) else Value(args[0])
     if name == "leaky_relu":
         slope = args[1] if len(args) == 2 else 0.01
@@ -259,7 +265,8 @@ def _apply(node: ast.AST, args: List[Number], text: str) -> Number:
     return result if isinstance(args[0], Value) else result.data
 
 
-def _binary(symbol: str, left: Number, right: Number) -> Value:
+def _binary(symbol: str, left: Number, right: Number) -> Number:
+    """``left <symbol> right``: a Value when either side is one."""
     if symbol == "+":
         return left + right
     if symbol == "-":
@@ -291,10 +298,11 @@ def build(text: str, values: Mapping[str, float]) -> Graph:
     variables = {name: Value(values[name], label=name) for name in names}
     results: Dict[int, Number] = {}
     # post-order walk: a node is computed once all of its children have been
-    stack: List[tuple] = [(tree.body, False)]
+    stack: List[Tuple[ast.expr, bool]] = [(tree.body, False)]
     while stack:
         node, children_done = stack.pop()
         if isinstance(node, ast.Constant):
+            assert isinstance(node.value, (int, float))  # _check refused every other constant
             results[id(node)] = float(node.value)
         elif isinstance(node, ast.Name):
             results[id(node)] = variables[node.id]
@@ -312,12 +320,13 @@ def build(text: str, values: Mapping[str, float]) -> Graph:
     return Graph(output, variables)
 
 
-def _children(node: ast.AST) -> List[ast.AST]:
+def _children(node: ast.expr) -> List[ast.expr]:
     if isinstance(node, ast.BinOp):
         return [node.left, node.right]
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
-    return list(node.args)  # ast.Call
+    assert isinstance(node, ast.Call)  # the only other node with children that _check allows
+    return list(node.args)
 
 
 def parse_assignments(items: Optional[List[str]]) -> Dict[str, float]:

@@ -242,7 +242,7 @@ def _value_steps(root: Value) -> Iterator[Step]:
         local = _local_derivatives(node, inputs)
         g = node.grad
         rules[node._op](node)  # the chain-rule step itself, as backward() applies it
-        entries = tuple((x, d, d * g) for x, d in zip(inputs, local))
+        entries = tuple((x, d, d * g) for x, d in zip(inputs, local, strict=True))
         yield Step(index, len(steps), node, node._op, g, entries, names)
 
 
@@ -257,7 +257,7 @@ def _local_derivatives(node: Value, inputs: Sequence[Value]) -> List[float]:
         value.BACKWARD_RULES[node._op](node)
         return [x.grad for x in inputs]
     finally:
-        for x, g in zip(inputs, saved):
+        for x, g in zip(inputs, saved, strict=True):
             x.grad = g
         node.grad = saved_grad
 
@@ -279,7 +279,7 @@ def _tensor_steps(root: Tensor) -> Iterator[Step]:
         inputs = [x for x in _distinct(node._prev) if x.requires_grad]
         before = [None if x.grad is None else x.grad.copy() for x in inputs]
         rules[node._op](node, g)  # the chain-rule step itself, as backward() applies it
-        entries = tuple((x, None, _received(x, b)) for x, b in zip(inputs, before))
+        entries = tuple((x, None, _received(x, b)) for x, b in zip(inputs, before, strict=True))
         yield Step(index, len(steps), node, node._op, g, entries, names)
 
 

@@ -56,7 +56,7 @@ def cat_backward(out: Tensor, g: np.ndarray) -> None:
     # out is the inputs laid end to end along `ax`: cut g at the same places, and each
     # input gets its own piece (a view of g, hence fresh=False)
     ax, ends = out._ctx
-    for t, piece in zip(out._prev, np.split(g, ends, axis=ax)):
+    for t, piece in zip(out._prev, np.split(g, ends, axis=ax), strict=True):
         if t.requires_grad:
             t._add_grad(piece, fresh=False)
 

@@ -44,8 +44,6 @@ def _as_float(data: object) -> float:
     """Convert a number for a Value (ints, numpy scalars); reject everything else by type."""
     if isinstance(data, numbers.Real) and not isinstance(data, bool):
         return float(data)
-    if type(data).__name__ == "bool_":  # numpy.bool_ is not a numbers.Real, but be explicit
-        raise TypeError("Value() takes a number, got numpy.bool_")
     hint = " (convert it with float(...) first)" if isinstance(data, str) else ""
     raise TypeError(f"Value() takes a number (float, int or numpy scalar), got {type(data).__name__}{hint}")
 
@@ -148,7 +146,9 @@ class Value:
 
     def _mul_const_backward(out: "Value") -> None:
         # d(a*c)/da = c
-        out._prev[0].grad += out._ctx * out.grad
+        c = out._ctx
+        assert c is not None  # (every node of an op with a constant keeps it; so below)
+        out._prev[0].grad += c * out.grad
 
     def __truediv__(self, other: Union["Value", Number]) -> "Value":
         if type(other) is Value:
@@ -166,7 +166,9 @@ class Value:
 
     def _div_const_backward(out: "Value") -> None:
         # d(a/c)/da = 1/c
-        out._prev[0].grad += _divide(out.grad, out._ctx)
+        c = out._ctx
+        assert c is not None
+        out._prev[0].grad += _divide(out.grad, c)
 
     def __pow__(self, exponent: Union["Value", Number]) -> "Value":
         if type(exponent) is Value:  # a ** b: both base and exponent get gradients
@@ -179,6 +181,7 @@ class Value:
     def _pow_const_backward(out: "Value") -> None:
         # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
         a, k = out._prev[0], out._ctx
+        assert k is not None
         if k != 0.0:  # a**0 is the constant 1: no gradient, even at a = 0
             a.grad += k * _power(a.data, k - 1.0) * out.grad
 
@@ -293,8 +296,9 @@ class Value:
 
     def _leaky_relu_backward(out: "Value") -> None:
         # d/da = 1 where a > 0, else the slope (kept in out._ctx)
-        a = out._prev[0]
-        a.grad += out.grad if a.data > 0.0 else out._ctx * out.grad
+        a, slope = out._prev[0], out._ctx
+        assert slope is not None
+        a.grad += out.grad if a.data > 0.0 else slope * out.grad
 
     # ***** backpropagation *****
 

@@ -201,9 +201,10 @@ class Sequential(Module):
         self.modules = list(modules)
 
     def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+        out = _as_tensor(x, "Sequential")
         for module in self.modules:
-            x = module(x)
-        return x
+            out = module(out)  # each module's output is the next one's input
+        return out
 
     def named_parameters(self) -> List[Tuple[str, Parameter]]:
         return [pair for i, m in enumerate(self.modules) for pair in prefixed(str(i), m)]

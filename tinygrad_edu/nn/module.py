@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from typing import Any, Dict, Iterator, List, Mapping, NamedTuple, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -49,6 +49,7 @@ class Module:
     """
 
     training: bool = True  # the class default: every module starts in training mode
+    __call__: Callable[..., Any]  # every module is called on its input; each subclass says how
 
     def named_children(self) -> List[Tuple[str, "Module"]]:
         """The modules directly inside this one, with their names: each attribute that is a
@@ -155,6 +156,7 @@ class Module:
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Write ``state_dict()`` to a numpy ``.npz`` file (the suffix is added if missing)."""
+        # typed Any for numpy's stubs, which would let **arrays fill savez's allow_pickle flag
         arrays: Dict[str, Any] = self.state_dict()
         np.savez(_npz_path(path), **arrays)
 

@@ -51,7 +51,7 @@ class Neuron(Module):
         if len(x) != len(self.w):
             raise ValueError(f"this Neuron takes {len(self.w)} inputs, got {len(x)}")
         act = self.b
-        for wi, xi in zip(self.w, x):
+        for wi, xi in zip(self.w, x, strict=True):
             act = act + wi * xi  # w . x + b, one multiply-add per input
         if self.activation == "relu":
             return act.relu()
@@ -77,9 +77,9 @@ class Layer(Module):
     4
     """
 
-    def __init__(self, nin: int, nout: int, **kwargs) -> None:
+    def __init__(self, nin: int, nout: int, nonlin: bool = True, activation: str = "relu") -> None:
         _check_size("nout", nout)
-        self.neurons = [Neuron(nin, **kwargs) for _ in range(nout)]
+        self.neurons = [Neuron(nin, nonlin=nonlin, activation=activation) for _ in range(nout)]
 
     def outputs(self, x: Sequence[Scalar]) -> List[Value]:
         """Every neuron's output as a list, even for one neuron."""
@@ -118,9 +118,10 @@ class MLP(Module):
         ]
 
     def __call__(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
-        for layer in self.layers:
-            x = layer.outputs(x)  # each layer's outputs are the next layer's inputs
-        return x[0] if len(x) == 1 else x
+        out = self.layers[0].outputs(x)
+        for layer in self.layers[1:]:
+            out = layer.outputs(out)  # each layer's outputs are the next layer's inputs
+        return out[0] if len(out) == 1 else out
 
     def named_parameters(self) -> List[Tuple[str, Parameter]]:
         return [pair for i, layer in enumerate(self.layers) for pair in prefixed(f"layers.{i}", layer)]

@@ -190,11 +190,11 @@ def build_document(root: Any, order: Sequence[Any]) -> Tuple[Dict[str, Any], Lis
         final = [node.grad for node in order]
         reached = [node.grad is not None for node in order]
     finally:
-        for node, grad in zip(order, saved):
+        for node, grad in zip(order, saved, strict=True):
             node.grad = grad
     _scale_colours(recorder.sizes)
     nodes = []
-    for node, got_grad, grad in zip(order, reached, final):
+    for node, got_grad, grad in zip(order, reached, final, strict=True):
         texts = cell_texts(node, grad)
         nodes.append(
             {
