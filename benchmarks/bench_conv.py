@@ -53,7 +53,7 @@ def make_problem(image: int, seed: int = 0):
     n_flat = C2 * (image // 4) ** 2
     shapes = [(C1, 1, 3, 3), (C1,), (C2, C1, 3, 3), (C2,), (CLASSES, n_flat), (CLASSES,)]
     fan_ins = [9, 9, 9 * C1, 9 * C1, n_flat, n_flat]
-    weights = [rng.uniform(-1, 1, size=s) / np.sqrt(f) for s, f in zip(shapes, fan_ins)]
+    weights = [rng.uniform(-1, 1, size=s) / np.sqrt(f) for s, f in zip(shapes, fan_ins, strict=True)]
     return X, y, weights
 
 
@@ -133,7 +133,7 @@ class NumpyStep:
             dz.T @ flat.T,
             dz.sum(axis=0),
         ]
-        for p, g in zip(self.params, grads):
+        for p, g in zip(self.params, grads, strict=True):
             p -= LR * g
         return float(loss)
 
@@ -150,7 +150,8 @@ class TensorStep:
         self.model = nn.Sequential(
             conv1, nn.ReLU(), nn.MaxPool2d(2), conv2, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), fc
         )
-        for p, w in zip(self.model.parameters(), weights):  # PyTorch's layouts, in PyTorch's order
+        # PyTorch's layouts, in PyTorch's order
+        for p, w in zip(self.model.parameters(), weights, strict=True):
             p.data[...] = w
         self.X, self.y = Tensor(X), y
         self.opt = optim.SGD(self.model.parameters(), lr=LR)
@@ -178,7 +179,7 @@ class TorchStep:
             tnn.Flatten(), tnn.Linear(weights[4].shape[1], CLASSES),
         ).double()  # fmt: skip
         with torch.no_grad():
-            for p, w in zip(self.model.parameters(), weights):
+            for p, w in zip(self.model.parameters(), weights, strict=True):
                 p.copy_(torch.from_numpy(w))
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
@@ -215,7 +216,7 @@ def main(argv=None) -> dict:
         losses = {name: [step() for _ in range(CHECK_STEPS)] for name, step in steps.items()}
         reference = losses["numpy (by hand)"]
         for name, ls in losses.items():
-            worst = max(abs(a - b) / abs(b) for a, b in zip(ls, reference))
+            worst = max(abs(a - b) / abs(b) for a, b in zip(ls, reference, strict=True))
             if worst > 1e-9:
                 raise SystemExit(f"{name}'s losses {ls} disagree with numpy's {reference}")
         result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)

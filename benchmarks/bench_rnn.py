@@ -89,7 +89,7 @@ class NumpyStep:
         db = G.sum(axis=0)
         grads = (G.T @ X.reshape(T * B, -1), G.T @ hs[:-1].reshape(T * B, hidden), db, db)
         grads += (dz.T @ hs[T], dz.sum(axis=0))
-        for p, g in zip(self.params, grads):
+        for p, g in zip(self.params, grads, strict=True):
             p -= LR * g
         return float(loss)
 
@@ -101,7 +101,7 @@ class TinygradStep:
         hidden = weights[1].shape[0]
         self.cell, self.readout = nn.RNNCell(INPUTS, hidden), nn.Linear(hidden, CLASSES)
         params = self.cell.parameters() + self.readout.parameters()
-        for p, w in zip(params, weights):
+        for p, w in zip(params, weights, strict=True):
             p.data[...] = w
         self.xs = [Tensor(x) for x in X]  # one (batch, inputs) tensor per time step
         self.y = y
@@ -129,7 +129,7 @@ class TorchCellStep:
         hidden = weights[1].shape[0]
         self.build(torch, hidden)
         with torch.no_grad():
-            for p, w in zip(self.params, weights):
+            for p, w in zip(self.params, weights, strict=True):
                 p.copy_(torch.from_numpy(w))
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
         self.xs = list(self.X.unbind(0))
@@ -193,7 +193,7 @@ def main(argv=None) -> dict:
         losses = {name: [step() for _ in range(CHECK_STEPS)] for name, step in steps.items()}
         reference = losses["numpy (by hand)"]
         for name, ls in losses.items():
-            worst = max(abs(a - b) / abs(b) for a, b in zip(ls, reference))
+            worst = max(abs(a - b) / abs(b) for a, b in zip(ls, reference, strict=True))
             if worst > 1e-9:
                 raise SystemExit(f"{name}'s losses {ls} disagree with numpy's {reference}")
         result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)

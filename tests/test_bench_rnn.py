@@ -29,5 +29,5 @@ def test_hand_written_bptt_gradient_matches_the_engine():
     X, y, weights = bench.make_problem(hidden=3, seed=1)
     by_hand, engine = bench.NumpyStep(X, y, weights), bench.TinygradStep(X, y, weights)
     assert abs(by_hand() - engine()) < 1e-12
-    for p, q in zip(by_hand.params, engine.cell.parameters() + engine.readout.parameters()):
+    for p, q in zip(by_hand.params, engine.cell.parameters() + engine.readout.parameters(), strict=True):
         np.testing.assert_allclose(p, q.data, rtol=1e-12, atol=1e-14)

@@ -146,7 +146,7 @@ def test_chained_convolutions_and_pools_match_torch_through_the_internal_layout(
     out.backward(g)
     t_out.backward(torch.from_numpy(g))
     np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-11, atol=1e-12)
-    for ours, theirs in zip(ts, tt):
+    for ours, theirs in zip(ts, tt, strict=True):
         np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -280,7 +280,7 @@ def test_layers_match_the_same_torch_modules(kernel, stride, padding, bias, pool
     t_conv = torch.nn.Conv2d(2, 3, kernel, stride, padding, bias=bias)
     theirs = torch.nn.Sequential(t_conv, torch.nn.MaxPool2d(pool), torch.nn.Flatten()).double()
     with torch.no_grad():
-        for p, q in zip(ours.parameters(), theirs.parameters()):
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
             q.copy_(torch.from_numpy(p.data))
     x = rng.standard_normal((3, 2, 9, 8))
     out, t_out = ours(x), theirs(torch.from_numpy(x))  # a numpy input works too
@@ -288,7 +288,7 @@ def test_layers_match_the_same_torch_modules(kernel, stride, padding, bias, pool
     out.backward(g)
     t_out.backward(torch.from_numpy(g))
     np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-11, atol=1e-13)
-    for p, q in zip(ours.parameters(), theirs.parameters()):
+    for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 

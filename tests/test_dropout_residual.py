@@ -152,7 +152,7 @@ def test_residual_linear_matches_torch(batch, features, bias, seed):
     ours = nn.Residual(nn.Linear(features, features, bias=bias, rng=rng))
     theirs = torch_residual_class(torch)(torch.nn.Linear(features, features, bias=bias)).double()
     with torch.no_grad():
-        for (name, p), (t_name, q) in zip(ours.named_parameters(), theirs.named_parameters()):
+        for (name, p), (t_name, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
             assert name == t_name  # 'module.weight', 'module.bias': PyTorch's names
             q.copy_(torch.from_numpy(p.data))
     X = rng.standard_normal((batch, features))
@@ -163,7 +163,7 @@ def test_residual_linear_matches_torch(batch, features, bias, seed):
     t_out.backward(torch.from_numpy(g))
     np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(x.grad, t_x.grad.numpy(), rtol=1e-12, atol=1e-14)
-    for p, (_, q) in zip(ours.parameters(), theirs.named_parameters()):
+    for p, (_, q) in zip(ours.parameters(), theirs.named_parameters(), strict=True):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-12, atol=1e-14)
     w = Tensor(g)
     assert gradcheck(lambda t, *ps: (ours(t) * w).sum(), [x] + ours.parameters())
@@ -187,14 +187,14 @@ def test_residual_block_of_a_sequential_matches_torch():
         "2.module.bias",
     ]
     with torch.no_grad():
-        for p, (_, q) in zip(ours.parameters(), theirs.named_parameters()):
+        for p, (_, q) in zip(ours.parameters(), theirs.named_parameters(), strict=True):
             q.copy_(torch.from_numpy(p.data))
     X = rng.standard_normal((4, 3))
     out, t_out = ours(Tensor(X)), theirs(torch.from_numpy(X))
     out.sum().backward()
     t_out.sum().backward()
     np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-12, atol=1e-14)
-    for p, (_, q) in zip(ours.parameters(), theirs.named_parameters()):
+    for p, (_, q) in zip(ours.parameters(), theirs.named_parameters(), strict=True):
         np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-11, atol=1e-14)
 
 

@@ -37,7 +37,7 @@ def test_values_follow_torch(torch, kind):
         t_opt.zero_grad()
         loss_of(theirs).backward()
         t_opt.step()
-        for p, t in zip(ours, theirs):
+        for p, t in zip(ours, theirs, strict=True):
             assert p.data == pytest.approx(t.item(), rel=1e-9, abs=1e-12)
     # the decay really acted: without it the same run ends somewhere else
     plain = [Value(x) for x in START]
@@ -46,7 +46,7 @@ def test_values_follow_torch(torch, kind):
         opt.zero_grad()
         loss_of(plain).backward()
         opt.step()
-    assert max(abs(p.data - q.data) for p, q in zip(plain, ours)) > 1e-3
+    assert max(abs(p.data - q.data) for p, q in zip(plain, ours, strict=True)) > 1e-3
 
 
 @pytest.mark.parametrize("kind", CONFIGS)
@@ -57,7 +57,7 @@ def test_tensors_follow_torch(torch, kind):
     ours = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Tanh(), nn.Linear(8, 3, rng=rng))
     theirs = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
     with torch.no_grad():
-        for p, q in zip(ours.parameters(), theirs.parameters()):
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
             q.copy_(torch.from_numpy(p.data))
     opt = ours_cls(ours.parameters(), **kwargs)
     t_opt = getattr(torch.optim, torch_name)(theirs.parameters(), **kwargs)
@@ -68,7 +68,7 @@ def test_tensors_follow_torch(torch, kind):
         t_opt.zero_grad()
         torch.nn.functional.cross_entropy(theirs(torch.from_numpy(X)), torch.from_numpy(y)).backward()
         t_opt.step()
-        for p, q in zip(ours.parameters(), theirs.parameters()):
+        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
             np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-9, atol=1e-12)
 
 

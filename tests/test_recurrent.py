@@ -31,7 +31,7 @@ def unroll_ours(cell, xs, h0, weights):
     """Run the cell over the sequence; the loss weighs every hidden state h_1..h_T, so each h_t
     gets gradient both from the loss and from the next step."""
     h, loss = h0, None
-    for x, w in zip(xs, weights):
+    for x, w in zip(xs, weights, strict=True):
         h = cell(x, h)
         term = (h * Tensor(w)).sum()
         loss = term if loss is None else loss + term
@@ -40,7 +40,7 @@ def unroll_ours(cell, xs, h0, weights):
 
 def unroll_torch(torch, cell, xs, h0, weights):
     h, loss = h0, 0.0
-    for x, w in zip(xs, weights):
+    for x, w in zip(xs, weights, strict=True):
         h = cell(x, h)
         loss = loss + (h * torch.from_numpy(w)).sum()
     return loss
@@ -79,7 +79,7 @@ def test_bptt_over_20_steps_matches_torch_rnncell(batch, input_size, hidden_size
     np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-11, atol=1e-12)
     for name, p in cell.named_parameters():
         np.testing.assert_allclose(p.grad, getattr(theirs, name).grad.numpy(), rtol=1e-9, atol=1e-11)
-    for x, t_x in zip(xs, t_xs):
+    for x, t_x in zip(xs, t_xs, strict=True):
         np.testing.assert_allclose(x.grad, t_x.grad.numpy(), rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(h0.grad, t_h0.grad.numpy(), rtol=1e-9, atol=1e-11)
 
@@ -145,14 +145,14 @@ def test_fused_step_equals_the_six_node_expression(batch, seed, nonlinearity):
     composite = a.tanh() if nonlinearity == "tanh" else a.relu()
     composite.backward(g)
     np.testing.assert_allclose(fused.data, composite.data, rtol=1e-13, atol=1e-15)
-    for f, c in zip(fused_in, comp_in):
+    for f, c in zip(fused_in, comp_in, strict=True):
         np.testing.assert_allclose(f.grad, c.grad, rtol=1e-12, atol=1e-14)
 
 
 def test_tanh_closed_form_on_one_unit():
     # h' = tanh(w x + u h + b1 + b2): every gradient by hand
     cell = nn.RNNCell(1, 1, rng=0)
-    for p, v in zip(cell.parameters(), [0.5, -0.3, 0.1, 0.2]):
+    for p, v in zip(cell.parameters(), [0.5, -0.3, 0.1, 0.2], strict=True):
         p.data[...] = v
     x, h = Tensor([[2.0]], requires_grad=True), Tensor([[1.5]], requires_grad=True)
     out = cell(x, h)
@@ -162,7 +162,7 @@ def test_tanh_closed_form_on_one_unit():
     assert out.item() == pytest.approx(t, rel=1e-14)
     grads = [cell.weight_ih.grad, cell.weight_hh.grad, cell.bias_ih.grad, cell.bias_hh.grad, x.grad, h.grad]
     expected = [d * 2.0, d * 1.5, d, d, d * 0.5, d * -0.3]
-    for got, want in zip(grads, expected):
+    for got, want in zip(grads, expected, strict=True):
         assert got.item() == pytest.approx(want, rel=1e-12)
 
 
@@ -209,7 +209,7 @@ def check_against_oracle(patterns, build):
     loss.backward()
     loss_oracle.backward()
     np.testing.assert_allclose(loss.item(), loss_oracle.item(), rtol=1e-12)
-    for p, q in zip(fused_params, oracle_params):
+    for p, q in zip(fused_params, oracle_params, strict=True):
         assert (p.grad is None) == (q.grad is None)
         if p.grad is not None:
             np.testing.assert_allclose(p.grad, q.grad, rtol=1e-10, atol=1e-12)
@@ -276,10 +276,10 @@ def test_an_unfinished_backward_pass_leaves_nothing_behind():
     middle = hs[2].sum()  # a new pass from h2, whose node holds those terms
     middle.backward()
     hs_oracle[2].sum().backward()
-    for p, q in zip(fused_params[:4], oracle_params[:4]):
+    for p, q in zip(fused_params[:4], oracle_params[:4], strict=True):
         np.testing.assert_allclose(p.grad, q.grad, rtol=1e-10, atol=1e-12)
     middle.backward()  # and a second full pass accumulates, as every backward() does
-    for p, q in zip(fused_params[:4], oracle_params[:4]):
+    for p, q in zip(fused_params[:4], oracle_params[:4], strict=True):
         np.testing.assert_allclose(p.grad, 2 * q.grad, rtol=1e-10, atol=1e-12)
     # stopped again, then a full pass from the end
     for node in hs[:1:-1][:3]:
@@ -289,7 +289,7 @@ def test_an_unfinished_backward_pass_leaves_nothing_behind():
         q.grad = None
     loss.backward()
     hs_oracle[-1].sum().backward()
-    for p, q in zip(fused_params[:4], oracle_params[:4]):
+    for p, q in zip(fused_params[:4], oracle_params[:4], strict=True):
         np.testing.assert_allclose(p.grad, q.grad, rtol=1e-10, atol=1e-12)
 
 
@@ -372,7 +372,7 @@ def test_init_is_repeatable_by_seed_generator_and_global_seed():
     np.random.seed(3)
     f = nn.RNNCell(3, 4)
     for one, other in [(a, b), (c, d), (e, f)]:
-        for p, q in zip(one.parameters(), other.parameters()):
+        for p, q in zip(one.parameters(), other.parameters(), strict=True):
             np.testing.assert_array_equal(p.data, q.data)
     assert not np.array_equal(a.weight_hh.data, nn.RNNCell(3, 4, rng=8).weight_hh.data)
 

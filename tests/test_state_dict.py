@@ -70,7 +70,7 @@ def test_state_dict_is_a_copy_in_parameter_order():
     assert list(state) == [name for name, _ in model.named_parameters()]
     state["0.weight"][...] = 7.0
     assert not np.any(model[0].weight.data == 7.0)
-    assert all(a is not p.data for a, p in zip(state.values(), model.parameters()))
+    assert all(a is not p.data for a, p in zip(state.values(), model.parameters(), strict=True))
     float32 = nn.Linear(2, 2)
     float32.weight.data = float32.weight.data.astype(np.float32)
     assert float32.state_dict()["weight"].dtype == np.float32
@@ -111,7 +111,7 @@ def test_strict_lists_every_problem_and_changes_nothing():
         "'0.bias' is not an array of numbers",
     ]:
         assert part in message, message
-    for p, b in zip(model.parameters(), before):
+    for p, b in zip(model.parameters(), before, strict=True):
         np.testing.assert_array_equal(p.data, b)
 
 
@@ -141,7 +141,7 @@ def test_loading_is_in_place_so_the_optimiser_keeps_working():
     arrays = [p.data for p in model.parameters()]
     opt = optim.SGD(model.parameters(), lr=0.1)
     model.load_state_dict(donor.state_dict())
-    assert all(p.data is a for p, a in zip(model.parameters(), arrays))
+    assert all(p.data is a for p, a in zip(model.parameters(), arrays, strict=True))
     x = rng.standard_normal((5, 3))
     model(Tensor(x)).sum().backward()
     opt.step()  # moves the loaded weights, so the model and the donor now differ
@@ -174,7 +174,7 @@ def test_save_and_load_use_the_same_names(tmp_path):
     with np.load(tmp_path / "model.npz", allow_pickle=False) as npz:
         assert npz.files == list(model.state_dict())
     other.load(tmp_path / "model.npz")
-    for p, q in zip(model.parameters(), other.parameters()):
+    for p, q in zip(model.parameters(), other.parameters(), strict=True):
         np.testing.assert_array_equal(p.data, q.data)
     np.savez(tmp_path / "wrong.npz", **{"0.weight": np.zeros((5, 3)), "9.bias": np.zeros(1)})
     with pytest.raises(ValueError, match=r"cannot load '.*wrong.npz' into Sequential: missing from the file"):

@@ -4,6 +4,7 @@ exactly as it was (no graph, no gradients, training flags, its own children)."""
 
 import random
 import re
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -43,7 +44,7 @@ def parse_table(text):
 def linear_stack(sizes, rng=None):
     rng = rng or np.random.default_rng(0)
     layers = []
-    for nin, nout in zip(sizes, sizes[1:]):
+    for nin, nout in pairwise(sizes):
         layers += [nn.Linear(nin, nout, rng=rng), nn.ReLU()]
     return nn.Sequential(*layers[:-1])
 
@@ -73,7 +74,7 @@ def test_parameter_totals_match_pytorch(torch):
 def test_linear_mult_adds_are_batch_nin_nout(batch):
     sizes = [6, 9, 4, 3]
     s = nn.summary(linear_stack(sizes), (batch, sizes[0]))
-    expected = [batch * nin * nout for nin, nout in zip(sizes, sizes[1:])]
+    expected = [batch * nin * nout for nin, nout in pairwise(sizes)]
     assert [row["mult_adds"] for row in s.rows if row["type"] == "Linear"] == expected
     assert s.total_mult_adds == sum(expected)
     assert [row["output_shape"] for row in s.rows if row["type"] == "Linear"] == [
@@ -109,8 +110,8 @@ def test_scalar_mlp_counts_one_example():
     s = nn.summary(nn.MLP(sizes[0], sizes[1:]), (3,))
     layers = [row for row in s.rows if row["type"] == "Layer"]
     assert [row["name"] for row in layers] == ["layers.0", "layers.1", "layers.2"]
-    assert [row["params"] for row in layers] == [(nin + 1) * nout for nin, nout in zip(sizes, sizes[1:])]
-    assert [row["mult_adds"] for row in layers] == [nin * nout for nin, nout in zip(sizes, sizes[1:])]
+    assert [row["params"] for row in layers] == [(nin + 1) * nout for nin, nout in pairwise(sizes)]
+    assert [row["mult_adds"] for row in layers] == [nin * nout for nin, nout in pairwise(sizes)]
     assert [row["output_shape"] for row in layers] == [(4,), (4,), (1,)]
     assert s.rows[0]["output_shape"] == ()  # the MLP returns one Value
     assert s.total_params == len(nn.MLP(3, [4, 4, 1]).parameters()) and s.param_bytes == 8 * s.total_params

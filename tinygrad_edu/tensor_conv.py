@@ -305,7 +305,7 @@ def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
     C, H_out, W_out, N = _batch_last(g).shape
     is_max = np.empty((C, H_out, kh, W_out, kw, N), bool)  # window (h, w) has its max at (i, j)
     later = np.zeros((C, H_out, W_out, N), bool)  # windows whose maximum is at a later offset
-    for (i, j), beat in zip(offsets[:0:-1], beats[::-1]):  # the last offset first
+    for (i, j), beat in zip(offsets[:0:-1], beats[::-1], strict=True):  # the last offset first
         np.greater(beat, later, out=is_max[:, :, i, :, j])  # beat here and not later (True > False)
         later |= beat
     np.logical_not(later, out=is_max[:, :, 0, :, 0])  # no offset beat (0, 0)

@@ -298,7 +298,7 @@ class Residual(Module):
 
     def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         x = _as_tensor(x, "Residual")
-        fx = self.module(x)  # type: ignore[operator]  # (each Module subclass defines its own __call__)
+        fx = self.module(x)
         inner = type(self.module).__name__
         if not isinstance(fx, Tensor):
             raise TypeError(f"Residual: the inner {inner} returned a {type(fx).__name__}, not a Tensor")

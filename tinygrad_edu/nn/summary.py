@@ -84,7 +84,7 @@ class Summary:
 
     def __str__(self) -> str:
         lines = [["name", "type", "output shape", "params", "mult-adds"]]
-        for row, (depth, container) in zip(self.rows, self._layout):
+        for row, (depth, container) in zip(self.rows, self._layout, strict=True):
             shape = "?" if row["output_shape"] is None else str(row["output_shape"])
             numbers = [f"{row['params']:,}", f"{row['mult_adds']:,}"]
             if container and not row["params"] and not row["mult_adds"]:
@@ -94,8 +94,8 @@ class Summary:
         widths = [max(len(line[i]) for line in lines + [total]) for i in range(5)]
 
         def join(cells: List[str]) -> str:  # text columns left-aligned, numbers right-aligned
-            text = [cell.ljust(w) for cell, w in zip(cells[:3], widths)]
-            numbers = [cell.rjust(w) for cell, w in zip(cells[3:], widths[3:])]
+            text = [cell.ljust(w) for cell, w in zip(cells[:3], widths[:3], strict=True)]
+            numbers = [cell.rjust(w) for cell, w in zip(cells[3:], widths[3:], strict=True)]
             return "  ".join(text + numbers).rstrip()
 
         rule = "-" * len(join(lines[0]))
@@ -226,7 +226,7 @@ def summary(model: Module, input_shape: Sequence[int]) -> Summary:
         for m, cls in own_class:
             m.__class__ = recording[cls]
         with no_grad():
-            model(x)  # type: ignore[operator]  # (each Module subclass defines its own __call__)
+            model(x)
     finally:  # every module gets its own class and its flag back, also after an error
         for m, cls in own_class:
             m.__class__ = cls
