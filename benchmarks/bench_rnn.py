@@ -178,24 +178,14 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     rounds, block = (3, 0.05) if args.quick else (15, 0.1)
     engines = {"numpy (by hand)": NumpyStep, "tinygrad_edu RNNCell loop": TinygradStep}
-    if not args.no_torch:
-        try:
-            import torch  # noqa: F401
-
-            engines["torch RNNCell loop"] = TorchCellStep
-            engines["torch nn.RNN"] = TorchRNNStep
-        except ImportError:
-            print("torch is not installed: comparing with hand-written numpy only")
+    timing.add_torch_engines(
+        engines, {"torch RNNCell loop": TorchCellStep, "torch nn.RNN": TorchRNNStep}, skip=args.no_torch
+    )
     results = {}
     for hidden in (int(h) for h in args.hidden_sizes.split(",")):
         X, y, weights = make_problem(hidden)
         steps = {name: make(X, y, weights) for name, make in engines.items()}
-        losses = {name: [step() for _ in range(CHECK_STEPS)] for name, step in steps.items()}
-        reference = losses["numpy (by hand)"]
-        for name, ls in losses.items():
-            worst = max(abs(a - b) / abs(b) for a, b in zip(ls, reference, strict=True))
-            if worst > 1e-9:
-                raise SystemExit(f"{name}'s losses {ls} disagree with numpy's {reference}")
+        timing.check_losses_agree(steps, "numpy (by hand)", CHECK_STEPS, rtol=1e-9)
         result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)
         timing.print_table(
             f"\nElman RNN, BPTT over {STEPS} steps, batch {BATCH}, hidden {hidden}, float64 "

@@ -61,3 +61,26 @@ def print_table(title: str, result: Dict[str, Dict[str, float]], reference: str)
         ratio = r["ratio"]
         shown = f"{ratio:.2f}x" if ratio >= 1 else f"{ratio:.3f}x (1/{1 / ratio:.1f})"
         print(f"  {name:28s} {r['seconds'] * 1e3:10.3f} ms/step   {shown} of {reference}")
+
+
+def add_torch_engines(engines: Dict[str, Callable], torch_engines: Dict[str, Callable], skip: bool) -> None:
+    """Add PyTorch's engines to ``engines`` when torch is installed (and not ``skip``-ped)."""
+    if skip:
+        return
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("torch is not installed: comparing with hand-written numpy only")
+        return
+    engines.update(torch_engines)
+
+
+def check_losses_agree(steps: Dict[str, Callable[[], float]], reference: str, n: int, rtol: float) -> None:
+    """Run every engine ``n`` steps in lock step; stop the benchmark unless every engine's losses
+    match the reference's to ``rtol`` (a fast engine that computes something else counts for nothing)."""
+    losses = {name: [step() for _ in range(n)] for name, step in steps.items()}
+    want = losses[reference]
+    for name, got in losses.items():
+        worst = max(abs(a - b) / abs(b) for a, b in zip(got, want, strict=True))
+        if worst > rtol:
+            raise SystemExit(f"{name}'s losses {got} disagree with {reference}'s {want}")
