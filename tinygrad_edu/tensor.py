@@ -254,20 +254,7 @@ class Tensor:
         >>> np.array_equal(Tensor.randn(3, rng=7).data, Tensor.randn(3, rng=7).data)
         True
         """
-        sizes = _shape_arg(shape, "randn")
-        if rng is None:
-            data = np.random.standard_normal(sizes)
-        elif isinstance(rng, np.random.Generator):
-            data = rng.standard_normal(sizes)
-        elif isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-            if rng < 0:
-                raise ValueError(f"Tensor.randn: an rng seed must be >= 0, got {rng}")
-            data = np.random.default_rng(int(rng)).standard_normal(sizes)
-        else:
-            raise TypeError(
-                f"Tensor.randn: rng must be an int seed, a numpy.random.Generator or None, "
-                f"got {type(rng).__name__}"
-            )
+        data = random_source(rng, "Tensor.randn").standard_normal(_shape_arg(shape, "randn"))
         return Tensor(data, requires_grad=requires_grad)
 
     # ***** properties and conversions *****
@@ -377,7 +364,29 @@ class Tensor:
 
 _new_tensor = object.__new__
 
-RandomSource = Union[None, int, np.random.Generator]
+RandomSource = Union[None, int, np.random.Generator]  # an int seed, a Generator, or None
+
+
+def random_source(rng: RandomSource, who: str) -> Any:
+    """Where random numbers come from, for ``Tensor.randn`` and the layers' ``rng=``: a Generator
+    as it is, a new Generator seeded with an int, or numpy's global generator (``np.random``,
+    which ``np.random.seed`` makes repeatable) for None. All three have ``.uniform``,
+    ``.random`` and ``.standard_normal``.
+
+    >>> random_source(0, "demo").uniform() == random_source(0, "demo").uniform()
+    True
+    """
+    if rng is None:
+        return np.random
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"{who}: an rng seed must be >= 0, got {rng}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"{who}: rng must be an int seed, a numpy.random.Generator or None, got {type(rng).__name__}"
+    )
 
 
 def _shape_arg(args: Tuple[Union[int, Sequence[int]], ...], name: str) -> Tuple[int, ...]:

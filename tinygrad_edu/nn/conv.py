@@ -17,32 +17,14 @@ A LeNet-style network is convolution -> ReLU -> pooling, twice, then ``Flatten``
 from __future__ import annotations
 
 import math
-from typing import Callable, List, Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import RandomSource, Tensor, random_source
 from ..tensor_conv import IntPair, _pair
 from .layers import _as_tensor, _check_size
 from .module import Module, Parameter
-
-Seed = Optional[Union[int, np.random.Generator]]
-
-
-def _uniform(rng: Seed) -> Callable[..., np.ndarray]:
-    """The uniform sampler of numpy's global generator (rng None), of a new generator seeded by
-    an int, or of the Generator given."""
-    if rng is None:
-        return np.random.uniform  # np.random.seed(...) makes it repeatable
-    if isinstance(rng, np.random.Generator):
-        return rng.uniform
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"Conv2d: an rng seed must be >= 0, got {rng}")
-        return np.random.default_rng(int(rng)).uniform
-    raise TypeError(
-        f"Conv2d: rng must be an int seed, a numpy.random.Generator or None, got {type(rng).__name__}"
-    )
 
 
 class Conv2d(Module):
@@ -67,7 +49,7 @@ class Conv2d(Module):
         stride: IntPair = 1,
         padding: IntPair = 0,
         bias: bool = True,
-        rng: Seed = None,
+        rng: RandomSource = None,
     ) -> None:
         _check_size("in_channels", in_channels)
         _check_size("out_channels", out_channels)
@@ -78,7 +60,7 @@ class Conv2d(Module):
         self.stride = _pair("stride", stride, 1)
         self.padding = _pair("padding", padding, 0)
         kh, kw = self.kernel_size
-        uniform = _uniform(rng)
+        uniform = random_source(rng, "Conv2d").uniform
         bound = 1.0 / math.sqrt(self.in_channels * kh * kw)  # 1 / sqrt(fan_in)
         shape = (self.out_channels, self.in_channels, kh, kw)
         self.weight = Tensor(uniform(-bound, bound, size=shape), requires_grad=True, label="weight")

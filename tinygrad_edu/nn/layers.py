@@ -18,11 +18,11 @@ and the lectures' Wx + b), ``b`` one entry per output unit.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator, List, Optional, Tuple, Union
+from typing import Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
-from ..tensor import BACKWARD_RULES, Tensor
+from ..tensor import BACKWARD_RULES, RandomSource, Tensor, random_source
 from .module import Module, Parameter, prefixed
 
 
@@ -83,24 +83,6 @@ def _check_size(name: str, n: object) -> None:
         raise TypeError(f"{name} must be an int, got {type(n).__name__}")
     if n < 1:
         raise ValueError(f"{name} must be at least 1, got {n}")
-
-
-Rng = Union[None, int, np.random.Generator]  # an int seed, a Generator, or None: numpy's global one
-
-
-def random_source(rng: Rng, who: str) -> Any:
-    """Where random numbers come from: a Generator as it is, a new Generator seeded with an
-    int, or numpy's global generator (``np.random``, seeded by ``np.random.seed``) for None.
-    Both have ``.uniform`` and ``.random``."""
-    if rng is None:
-        return np.random
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"{who}: an rng seed must be >= 0, got {rng}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"{who}: rng must be an int seed or a numpy Generator, got {type(rng).__name__}")
 
 
 class Linear(Module):
@@ -260,7 +242,7 @@ class Dropout(Module):
     [1.0, 1.0, 1.0]
     """
 
-    def __init__(self, p: float = 0.5, rng: Rng = None) -> None:
+    def __init__(self, p: float = 0.5, rng: RandomSource = None) -> None:
         if isinstance(p, bool) or not isinstance(p, (int, float, np.floating, np.integer)):
             raise TypeError(f"Dropout: p must be a number, got {type(p).__name__}")
         if not 0.0 <= p < 1.0:

@@ -26,8 +26,8 @@ from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
-from ..tensor import BACKWARD_RULES, Tensor
-from .layers import Rng, _as_tensor, _check_size, random_source
+from ..tensor import BACKWARD_RULES, RandomSource, Tensor, random_source
+from .layers import _as_tensor, _check_size
 from .module import Module, Parameter
 
 NONLINEARITIES = ("tanh", "relu")
@@ -134,7 +134,7 @@ class RNNCell(Module):
         hidden_size: int,
         bias: bool = True,
         nonlinearity: str = "tanh",
-        rng: Rng = None,
+        rng: RandomSource = None,
     ) -> None:
         _check_size("input_size", input_size)
         _check_size("hidden_size", hidden_size)
