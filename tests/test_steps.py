@@ -317,3 +317,13 @@ def test_inputs_that_need_no_gradient_are_left_out():
     assert [x for x, _, _ in product.inputs] == [w]
     assert str(product) == "v2 = w * c: dL/dw += g * c   (2,)"
     assert c.grad is None
+
+
+def test_every_tensor_rule_of_the_package_has_a_sentence():
+    # a learner stepping through any graph the package builds reads the chain-rule formula,
+    # never the "(the <op> rule)" fallback: every op in the engine's table has its formula
+    import tinygrad_edu.nn  # noqa: F401  (registers the fused layers' and losses' rules)
+    from tinygrad_edu.steps import _TENSOR_RULES
+    from tinygrad_edu.tensor import BACKWARD_RULES
+
+    assert sorted(set(BACKWARD_RULES) - set(_TENSOR_RULES)) == []

@@ -135,6 +135,11 @@ _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
     "abs": ("g * sign({0})",), "clip": ("g where {0} is inside the range, else 0",),
     "min": ("g at the minimum",), "where": ("g where the condition holds", "g where it does not"),
     "cat": ("the piece of g where {x} was put",), "stack": ("the slice of g where {x} was put",),
+    "conv2d": ("g through {1}, added back onto each window (col2im)", "g.T @ the windows of {0}",
+               "g summed over the batch and the positions"),
+    "max_pool2d": ("g at each window's maximum",), "dropout": ("g * the mask (0, or 1/(1-p))",),
+    "rnn_cell": ("(g * phi') @ {2}", "(g * phi') @ {3}", "(g * phi').T @ {0}", "(g * phi').T @ {1}",
+                 "g * phi' summed over the rows", "g * phi' summed over the rows"),
 }
 _ANY_NUMBER_OF_INPUTS = {"cat", "stack"}
 # fmt: on
