@@ -248,6 +248,49 @@ def test_cells_that_share_some_or_all_parameters():
     check_against_oracle(patterns, build)
 
 
+def test_weights_computed_from_other_tensors_add_their_terms_at_every_step():
+    # Only leaves may leave their terms for the end of the walk: here the weights are
+    # results of other ops (their own rules run during the walk and need their full grads)
+    rng = np.random.default_rng(11)
+    raw = [Tensor(rng.normal(size=s), requires_grad=True) for s in [(3, 2), (3, 3), (3,), (3,)]]
+    xs = [Tensor(rng.normal(size=(4, 2))) for _ in range(6)]
+
+    def loss_of(weights):
+        h = Tensor(np.zeros((4, 3)))
+        for x in xs:
+            h = rnn_cell(x, h, *weights)
+        return (h * h).sum()
+
+    scaled = loss_of([w * 0.5 for w in raw])  # the weights are not leaves
+    scaled.backward()
+    leaves = [Tensor(w.data * 0.5, requires_grad=True) for w in raw]
+    loss_of(leaves).backward()  # the same numbers through leaf weights: d/d(raw) = 0.5 d/d(leaf)
+    for w, leaf in zip(raw, leaves, strict=True):
+        np.testing.assert_allclose(w.grad, 0.5 * leaf.grad, rtol=1e-12, atol=1e-15)
+    assert gradcheck(lambda *ws: loss_of([w * 0.5 for w in ws]), raw)
+
+
+def test_long_sequences_are_summed_in_chunks():
+    # more steps than one stacked block holds (StepTerms): the chunked sums against torch
+    torch = require_torch()
+    from tinygrad_edu.nn import recurrent
+
+    cell = nn.RNNCell(8, 64, rng=2)
+    per_chunk = recurrent.STACK_NUMBERS // (16 * 64)
+    xs = np.random.default_rng(4).standard_normal((3 * per_chunk + 5, 16, 8))
+    h = None
+    for x in xs:
+        h = cell(Tensor(x), h)
+    (h * h).sum().backward()
+    theirs = torch_copy(torch, cell)
+    th = torch.zeros(16, 64, dtype=torch.float64)
+    for x in xs:
+        th = theirs(torch.from_numpy(x), th)
+    (th * th).sum().backward()
+    for name, p in cell.named_parameters():
+        np.testing.assert_allclose(p.grad, getattr(theirs, name).grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
 def test_an_unfinished_backward_pass_leaves_nothing_behind():
     # A pass stopped halfway (as when a learner stops stepping through backward_steps) must
     # not change what a later backward() computes, also one that starts from a state in the

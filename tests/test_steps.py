@@ -214,8 +214,21 @@ def select_and_shape_graph(seed):
     return joined.min(axis=1).sum() + stacked.max() + picked.mean(), [a, b]
 
 
+def recurrent_graph(seed):
+    """Two RNN cells sharing W_ih over 7 steps, whose weights are also used directly in the
+    loss: the weight terms left for the end of the walk (graph.py) meet direct contributions."""
+    rng = np.random.default_rng(seed)
+    first, second = nn.RNNCell(2, 3, rng=rng), nn.RNNCell(2, 3, rng=rng, nonlinearity="relu")
+    second.weight_ih = first.weight_ih
+    h = None
+    for t in range(7):
+        h = (first if t % 3 else second)(Tensor(rng.normal(size=(4, 2))), h)
+    loss = (h * h).sum() + (first.weight_hh * first.bias_hh).sum() + first.weight_ih.abs().sum()
+    return loss, [first.weight_ih, first.weight_hh, first.bias_ih, first.bias_hh, *second.parameters()]
+
+
 GRAPHS = [linear_mse_graph, cross_entropy_graph, binary_cross_entropy_graph, many_ops_graph]
-GRAPHS.append(select_and_shape_graph)
+GRAPHS += [select_and_shape_graph, recurrent_graph]
 
 
 @pytest.mark.parametrize("make", GRAPHS, ids=[g.__name__ for g in GRAPHS])
@@ -327,3 +340,33 @@ def test_every_tensor_rule_of_the_package_has_a_sentence():
     from tinygrad_edu.tensor import BACKWARD_RULES
 
     assert sorted(set(BACKWARD_RULES) - set(_TENSOR_RULES)) == []
+
+
+def test_stepping_an_rnn_shows_each_steps_weight_terms_as_they_come():
+    # The oracle: hand-written BPTT in numpy for loss = sum(h_T), giving every step's
+    # da_t = dL/d(pre-activation); stepping from the end, after the cell node of step t the
+    # weights' grads must hold exactly the terms of steps T..t, although backward() itself
+    # sums them in one product at the end.
+    rng = np.random.default_rng(5)
+    cell = nn.RNNCell(3, 4, rng=rng)
+    xs = rng.normal(size=(6, 2, 3))
+    h, hs = None, [np.zeros((2, 4))]
+    for x in xs:
+        h = cell(Tensor(x), h)
+        hs.append(h.data)
+    W_hh = cell.weight_hh.data
+    da, dh = [None] * len(xs), np.ones((2, 4))
+    for t in range(len(xs) - 1, -1, -1):
+        da[t] = dh * (1 - hs[t + 1] ** 2)
+        dh = da[t] @ W_hh
+    seen = []
+    for step in backward_steps(h.sum()):
+        if step.op == "rnn_cell":
+            seen.append(step)
+            done = range(len(xs) - len(seen), len(xs))  # steps T..t, oldest last
+            np.testing.assert_allclose(cell.weight_hh.grad, sum(da[t].T @ hs[t] for t in done), rtol=1e-12)
+            np.testing.assert_allclose(cell.weight_ih.grad, sum(da[t].T @ xs[t] for t in done), rtol=1e-12)
+            np.testing.assert_allclose(cell.bias_ih.grad, sum(da[t].sum(axis=0) for t in done), rtol=1e-12)
+            contribution = dict((id(x), c) for x, _, c in step.inputs)[id(cell.weight_hh)]
+            np.testing.assert_allclose(contribution, da[done[0]].T @ hs[done[0]], rtol=1e-9, atol=1e-15)
+    assert len(seen) == len(xs)

@@ -19,7 +19,9 @@ the inputs' grads set to 0, the rule leaves exactly d(node)/d(input) in each inp
 For ``b = a * a`` both halves of the rule land on ``a``, giving the right 2a. For Tensors the
 local derivative is a Jacobian, too big to show: a step reports the array each input
 received (its grad after the rule minus before). Nothing here knows any op by name, except
-the optional formulas that make the sentences read well; a new op works unchanged.
+the optional formulas that make the sentences read well; a new op works unchanged. Terms a
+rule leaves for the end of the walk (graph.py; an RNN's weight terms) are added to the grads
+shown after every step, as if the walk ended there, so those grads too are the gradient so far.
 
 Nodes without a label are named by their place in the topological order: ``v7`` is
 ``topological_order(root)[7]`` (the player shows those names in the picture).
@@ -33,7 +35,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 from . import tensor, value
-from .graph import topological_order
+from .graph import TermsLeft, collecting_terms, finished_terms, topological_order
 from .tensor import Tensor
 from .value import Value
 
@@ -276,6 +278,8 @@ def _tensor_steps(root: Tensor) -> Iterator[Step]:
             node.grad = None
     root._add_grad(np.ones_like(root.data))
     rules = tensor.BACKWARD_RULES
+    terms_left: TermsLeft = {}  # the terms rules leave for the end, as in backward()
+    own: Dict[Tensor, Optional[np.ndarray]] = {}  # those leaves' grads without the terms
     for index, node in enumerate(steps, start=1):
         g = node.grad
         if g is None:  # no rule passed anything to this node: backward() skips it too
@@ -283,9 +287,29 @@ def _tensor_steps(root: Tensor) -> Iterator[Step]:
             continue
         inputs = [x for x in _distinct(node._prev) if x.requires_grad]
         before = [None if x.grad is None else x.grad.copy() for x in inputs]
-        rules[node._op](node, g)  # the chain-rule step itself, as backward() applies it
+        for leaf, grad in own.items():  # the rules add to the grads without the terms
+            leaf.grad = grad
+        with collecting_terms(terms_left):
+            rules[node._op](node, g)  # the chain-rule step itself, as backward() applies it
+        own = _show_terms_so_far(terms_left)
         entries = tuple((x, None, _received(x, b)) for x, b in zip(inputs, before, strict=True))
         yield Step(index, len(steps), node, node._op, g, entries, names)
+
+
+def _show_terms_so_far(terms_left: TermsLeft) -> Dict[Tensor, Optional[np.ndarray]]:
+    """Give every leaf with terms left for the end (graph.py) its gradient so far: its grad
+    plus the sum of its terms so far, added exactly as backward() adds them at the end, so
+    after the last step every grad is bit for bit what backward() gives. Returns the grads
+    as they were, without the terms, for the rules of the next step to add to."""
+    pairs = finished_terms(terms_left)
+    own: Dict[Tensor, Optional[np.ndarray]] = {}
+    for leaf, _ in pairs:
+        own.setdefault(leaf, leaf.grad)
+    for leaf, grad in own.items():
+        leaf.grad = None if grad is None else grad.copy()
+    for leaf, g in pairs:
+        leaf._add_grad(g)
+    return own
 
 
 def _received(x: Tensor, before: Optional[np.ndarray]) -> np.ndarray:

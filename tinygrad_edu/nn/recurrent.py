@@ -5,7 +5,8 @@ is an input of step t + 1. The *cell* is that one step; a sequence is a plain Py
 that calls it once per time step. The loop unrolls the feedback into an ordinary (deep)
 graph, so ``backward()`` on a loss at the end is backpropagation through time (BPTT): the
 gradient flows back through every step, into the same four parameters each time, and the
-contributions of all steps add up.
+contributions of all steps add up. (``backward()`` adds those up at the end of its walk, as
+one matrix product of all the steps: see ``StepTerms``.)
 
 >>> import numpy as np
 >>> from tinygrad_edu import Tensor
@@ -22,15 +23,17 @@ contributions of all steps add up.
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
+from ..graph import terms_for_end
 from ..tensor import BACKWARD_RULES, RandomSource, Tensor, random_source
 from .layers import _as_tensor, _check_size
 from .module import Module, Parameter
 
 NONLINEARITIES = ("tanh", "relu")
+STACK_NUMBERS = 1 << 15  # the most numbers StepTerms stacks into one block
 
 
 def rnn_cell(
@@ -77,13 +80,9 @@ def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
     #   g_a      = dL/da = g * phi'(a)   tanh: phi'(a) = 1 - h'^2;  relu: phi'(a) = 1 where h' > 0
     #   dL/dx    = g_a W_ih     (batch, hidden) @ (hidden, input)  -> (batch, input)
     #   dL/dh    = g_a W_hh     (batch, hidden) @ (hidden, hidden) -> (batch, hidden)
-    #   dL/dW_ih = g_a^T x      (hidden, batch) @ (batch, input)   -> (hidden, input)
-    #   dL/dW_hh = g_a^T h      (hidden, batch) @ (batch, hidden)  -> (hidden, hidden)
-    #   dL/db_ih = dL/db_hh = g_a summed over the batch rows       -> (hidden,)
-    # Over a sequence every step adds its own such terms to the same four parameters: that
-    # sum over the time steps is backpropagation through time.
+    #   dL/dW_ih, dL/dW_hh, dL/db_ih, dL/db_hh: this step's terms of the sums in StepTerms
     prev = out._prev
-    x, h, weight_ih, weight_hh = prev[0], prev[1], prev[2], prev[3]
+    x, h, weights = prev[0], prev[1], prev[2:]  # weights: (W_ih, W_hh) or (W_ih, W_hh, b_ih, b_hh)
     hn = out.data  # h'
     if out._ctx == "tanh":
         g_a = hn * hn  # (batch, hidden)
@@ -91,20 +90,70 @@ def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
         g_a *= g
     else:
         g_a = g * (hn > 0.0)
-    g_aT = g_a.T  # (hidden, batch)
-    if weight_ih.requires_grad:
-        weight_ih._add_grad(g_aT.dot(x.data))
-    if weight_hh.requires_grad:
-        weight_hh._add_grad(g_aT.dot(h.data))
-    if len(prev) == 6:
-        g_b = g_a.sum(axis=0)  # (hidden,)
-        for bias in (prev[4], prev[5]):
-            if bias.requires_grad:
-                bias._add_grad(g_b, fresh=False)  # a copy each: the two biases never share an array
+    # The chain goes on through x and h now: h is the previous step, whose rule runs next.
     if x.requires_grad:
-        x._add_grad(g_a.dot(weight_ih.data))
+        x._add_grad(g_a.dot(weights[0].data))
     if h.requires_grad:
-        h._add_grad(g_a.dot(weight_hh.data))
+        h._add_grad(g_a.dot(weights[1].data))
+    # Leaf weights (the usual case) leave this step's terms for the end of the walk (graph.py),
+    # where all the steps' terms become one product per weight; otherwise (weights computed
+    # from something else) the terms are added now.
+    kept = terms_for_end(weights, StepTerms)
+    if kept is not None:
+        kept.steps.append((x.data, h.data, g_a))
+    else:
+        now = StepTerms(weights)
+        now.steps.append((x.data, h.data, g_a))
+        for weight, grad in now.finish():
+            weight._add_grad(grad)
+
+
+class StepTerms:
+    """The weight-gradient terms of the steps of one cell, in one backward walk.
+
+    Step t adds g_t^T x_t to dL/dW_ih, g_t^T h_t to dL/dW_hh and the column sums of g_t to
+    both biases: that sum over the time steps is backpropagation through time. Stacking the
+    steps' rows makes each sum ONE product (graph.py, "terms left for the end"):
+
+        sum_t g_t^T x_t = G^T X    G = [g_1; ...; g_T] (steps*batch, hidden), X = [x_1; ...; x_T]
+
+    The steps are stacked a chunk at a time, so that no stacked copy holds more than
+    STACK_NUMBERS numbers: the memory allocator reuses small blocks, while big ones come fresh
+    from the operating system at every training step and cost more to touch than they save.
+    """
+
+    def __init__(self, weights: Tuple[Tensor, ...]) -> None:
+        self.weights = weights  # (W_ih, W_hh) or (W_ih, W_hh, b_ih, b_hh)
+        self.steps: List[Tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # each step's (x, h, g_a)
+
+    def finish(self) -> List[Tuple[Tensor, np.ndarray]]:
+        """The (weight, gradient) pairs: all the steps' terms summed, one product per chunk."""
+        weight_ih, weight_hh = self.weights[0], self.weights[1]
+        x, h, g_a = self.steps[0]
+        per_chunk = max(1, STACK_NUMBERS // (len(g_a) * max(x.shape[1], h.shape[1])))
+        sums: Dict[Tensor, np.ndarray] = {}
+
+        def add(weight: Tensor, part: np.ndarray) -> None:
+            if weight in sums:
+                sums[weight] += part
+            else:
+                sums[weight] = part
+
+        for start in range(0, len(self.steps), per_chunk):
+            chunk = self.steps[start : start + per_chunk]
+            G = np.concatenate([g_a for _, _, g_a in chunk])  # (steps*batch, hidden)
+            if weight_ih.requires_grad:
+                X = np.concatenate([x for x, _, _ in chunk])  # (steps*batch, input)
+                add(weight_ih, G.T.dot(X))  # (hidden, steps*batch) @ (steps*batch, input)
+            if weight_hh.requires_grad:
+                H = np.concatenate([h for _, h, _ in chunk])  # (steps*batch, hidden)
+                add(weight_hh, G.T.dot(H))  # (hidden, steps*batch) @ (steps*batch, hidden)
+            if len(self.weights) == 4:  # the column sums, as a product with a row of ones
+                column_sums = np.ones(len(G), dtype=G.dtype).dot(G)  # (steps*batch,) @ G -> (hidden,)
+                for bias in self.weights[2:]:
+                    if bias.requires_grad:
+                        add(bias, column_sums.copy())  # a copy each: no two biases share an array
+        return list(sums.items())
 
 
 BACKWARD_RULES["rnn_cell"] = _rnn_cell_backward  # the engine's table gets the fused step's rule
