@@ -72,8 +72,10 @@ def topological_order(root: Any) -> List[Any]:
             for child in inputs:
                 if child not in visited:
                     visited.add(child)
-                    stack.append((child, iter(child._prev)))
-                    break  # go deeper first; this node's iterator resumes later
+                    if child._prev:
+                        stack.append((child, iter(child._prev)))
+                        break  # go deeper first; this node's iterator resumes later
+                    order.append(child)  # a leaf has no inputs: it is done at once
             else:  # every input of `node` is already in `order`
                 stack.pop()
                 order.append(node)
@@ -112,11 +114,11 @@ def terms_for_end(tensors: Tuple[Any, ...], start: Callable[[Tuple[Any, ...]], A
     """
     if _terms_left is None:
         return None
-    for t in tensors:
-        if t._prev:
-            return None
     terms = _terms_left.get(tensors)
     if terms is None:
+        for t in tensors:
+            if t._prev:
+                return None
         terms = _terms_left[tensors] = start(tensors)
     return terms
 
