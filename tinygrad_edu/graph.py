@@ -126,15 +126,19 @@ def terms_for_end(tensors: Tuple[Any, ...], start: Callable[[Tuple[Any, ...]], A
 @contextmanager
 def collecting_terms(terms: Optional[TermsLeft] = None) -> Iterator[TermsLeft]:
     """Collect the terms that rules leave for the end in ``terms`` (a new dict if None) inside
-    a ``with`` block; ``finished_terms`` then sums them up.
+    a ``with`` block; ``add_finished_terms`` then adds up what they come to.
 
-    >>> class Total(list):
-    ...     def finish(self): return [("t", sum(self))]
+    >>> import numpy as np
+    >>> from tinygrad_edu import Tensor
+    >>> w = Tensor([0.0], requires_grad=True)
+    >>> class Total(list):   # made as Total((w,)); holds numbers whose sum is dL/dw
+    ...     def __init__(self, tensors): super().__init__()
+    ...     def finish(self): return [(w, np.array([float(sum(self))]))]
     >>> with collecting_terms() as terms:
-    ...     terms_for_end((), Total).append(2)
-    ...     terms_for_end((), Total).append(3)
-    >>> finished_terms(terms)
-    [('t', 5)]
+    ...     terms_for_end((w,), Total).append(2)
+    ...     terms_for_end((w,), Total).append(3)
+    >>> add_finished_terms(terms); w.grad.tolist()
+    [5.0]
     """
     global _terms_left
     outer, _terms_left = _terms_left, ({} if terms is None else terms)
@@ -144,6 +148,10 @@ def collecting_terms(terms: Optional[TermsLeft] = None) -> Iterator[TermsLeft]:
         _terms_left = outer
 
 
-def finished_terms(terms: TermsLeft) -> List[Tuple[Any, Any]]:
-    """Every (tensor, gradient) pair the collected terms sum to, in the order they were started."""
-    return [pair for kept in terms.values() for pair in kept.finish()]
+def add_finished_terms(terms: TermsLeft) -> None:
+    """Add every (tensor, gradient) pair the collected terms sum to into the tensor's grad, in
+    the order the terms were started: backward() at the end of its walk, and backward_steps
+    after every step, so both end with the same numbers."""
+    for kept in terms.values():
+        for tensor, grad in kept.finish():
+            tensor._add_grad(grad)

@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 from . import tensor, value
-from .graph import TermsLeft, collecting_terms, finished_terms, topological_order
+from .graph import TermsLeft, add_finished_terms, collecting_terms, topological_order
 from .tensor import Tensor
 from .value import Value
 
@@ -301,14 +301,10 @@ def _show_terms_so_far(terms_left: TermsLeft) -> Dict[Tensor, Optional[np.ndarra
     plus the sum of its terms so far, added exactly as backward() adds them at the end, so
     after the last step every grad is bit for bit what backward() gives. Returns the grads
     as they were, without the terms, for the rules of the next step to add to."""
-    pairs = finished_terms(terms_left)
-    own: Dict[Tensor, Optional[np.ndarray]] = {}
-    for leaf, _ in pairs:
-        own.setdefault(leaf, leaf.grad)
+    own = {leaf: leaf.grad for leaves in terms_left for leaf in leaves}
     for leaf, grad in own.items():
         leaf.grad = None if grad is None else grad.copy()
-    for leaf, g in pairs:
-        leaf._add_grad(g)
+    add_finished_terms(terms_left)
     return own
 
 

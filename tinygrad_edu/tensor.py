@@ -51,7 +51,7 @@ from . import tensor_conv as conv
 from . import tensor_ops as ops
 from . import tensor_select as select
 from . import tensor_shape as shaping
-from .graph import collecting_terms, finished_terms, topological_order
+from .graph import add_finished_terms, collecting_terms, topological_order
 from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, unbroadcast
 from .tensor_conv import CONV_BACKWARD_RULES
 from .tensor_ops import OPS_BACKWARD_RULES
@@ -361,8 +361,7 @@ class Tensor:
             for node in reversed(order):  # each node after every node that uses it
                 if node._prev and node.grad is not None:
                     rules[node._op](node, node.grad)  # adds dL/d(input) into each input's grad
-        for leaf, g in finished_terms(terms_left):  # sums some rules left for the end (graph.py)
-            leaf._add_grad(g)
+        add_finished_terms(terms_left)  # the sums some rules left for the end (graph.py)
 
 
 _new_tensor = object.__new__

@@ -99,12 +99,10 @@ def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
     # where all the steps' terms become one product per weight; otherwise (weights computed
     # from something else) the terms are added now.
     kept = terms_for_end(weights, StepTerms)
-    if kept is not None:
-        kept.steps.append((x.data, h.data, g_a))
-    else:
-        now = StepTerms(weights)
-        now.steps.append((x.data, h.data, g_a))
-        for weight, grad in now.finish():
+    terms = StepTerms(weights) if kept is None else kept
+    terms.steps.append((x.data, h.data, g_a))
+    if kept is None:
+        for weight, grad in terms.finish():
             weight._add_grad(grad)
 
 
