@@ -248,6 +248,42 @@ def test_cells_that_share_some_or_all_parameters():
     check_against_oracle(patterns, build)
 
 
+def test_a_run_of_states_goes_on_only_from_its_newest_state_and_the_same_step():
+    # A step continues a run (one block of states) only from the run's newest state, given
+    # out by the same weights and nonlinearity in the same dtype; anything else starts a run.
+    rng = np.random.default_rng(5)
+    arrays = [rng.uniform(-0.6, 0.6, s) for s in [(3, 2), (3, 3), (3,), (3,)]]
+    xs = [rng.standard_normal((2, 2)) for _ in range(6)]
+
+    def run(fused):
+        weights = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+        step = (lambda x, h, phi: rnn_cell(x, h, *weights, nonlinearity=phi)) if fused else None
+        if not fused:
+
+            def step(x, h, phi):
+                a = x @ weights[0].T + weights[2] + h @ weights[1].T + weights[3]
+                return a.tanh() if phi == "tanh" else a.relu()
+
+        h = Tensor(np.zeros((2, 3)))
+        h = step(Tensor(xs[0]), h, "tanh")
+        h = step(Tensor(xs[1]), h, "tanh")
+        h.data = h.data.copy()  # the state replaced by the user (same numbers): a new run starts
+        h = step(Tensor(xs[2]), h, "relu")  # another nonlinearity with the same weights
+        h = step(Tensor(xs[3]), h, "tanh")
+        h = step(Tensor(xs[4].astype(np.float32)), h, "tanh")  # float32 x: still a float64 step
+        h = step(Tensor(xs[5]), h, "tanh")
+        loss = (h * h).sum()
+        loss.backward()
+        return loss, h, weights
+
+    loss, h, weights = run(fused=True)
+    loss_oracle, h_oracle, oracle = run(fused=False)
+    np.testing.assert_allclose(loss.item(), loss_oracle.item(), rtol=1e-12)
+    np.testing.assert_allclose(h.data, h_oracle.data, rtol=1e-12)
+    for w, q in zip(weights, oracle, strict=True):
+        np.testing.assert_allclose(w.grad, q.grad, rtol=1e-10, atol=1e-12)
+
+
 def test_weights_computed_from_other_tensors_add_their_terms_at_every_step():
     # Only leaves may leave their terms for the end of the walk: here the weights are
     # results of other ops (their own rules run during the walk and need their full grads)
@@ -474,3 +510,18 @@ def test_type_errors_name_the_type():
         cell([[1.0, 2.0]])
     with pytest.raises(TypeError, match="str"):
         cell(Tensor(np.zeros((1, 2))), "h")
+
+
+def test_steps_outside_the_graph_keep_no_block_of_states():
+    # under no_grad (a generation loop, nn.summary) a step is a plain array, no run of states
+    cell = nn.RNNCell(2, 3, rng=0)
+    h = None
+    with no_grad():
+        for x in XS[:4]:
+            h = cell(x, h)
+    assert h.data.base is None and h._ctx is None and not h.requires_grad
+    expected = np.zeros((2, 3))
+    for x in XS[:4]:
+        a = x.data @ cell.weight_ih.data.T + cell.bias_ih.data + expected @ cell.weight_hh.data.T
+        expected = np.tanh(a + cell.bias_hh.data)
+    np.testing.assert_allclose(h.data, expected, rtol=1e-13)

@@ -6,7 +6,8 @@ that calls it once per time step. The loop unrolls the feedback into an ordinary
 graph, so ``backward()`` on a loss at the end is backpropagation through time (BPTT): the
 gradient flows back through every step, into the same four parameters each time, and the
 contributions of all steps add up. (``backward()`` adds those up at the end of its walk, as
-one matrix product of all the steps: see ``StepTerms``.)
+one matrix product of all the steps: see ``StepTerms``. For that, the states h_0, h_1, ...
+of a sequence are kept in one block, as hand-written BPTT keeps them: see ``Run``.)
 
 >>> import numpy as np
 >>> from tinygrad_edu import Tensor
@@ -52,6 +53,7 @@ def rnn_cell(
     relu. The shapes are not checked here: ``RNNCell`` does that. Written with Tensor ops the
     step would be six nodes (two matmuls, three adds, tanh); as one node the backward rule
     below shows the whole step's chain rule in one place, and a sequence runs much faster.
+    The new state h' is written into its sequence's block of states (``Run``).
 
     >>> one = Tensor(np.ones((1, 1)), requires_grad=True)
     >>> y = rnn_cell(Tensor([[2.0]]), Tensor([[0.0]]), one, one)
@@ -68,42 +70,111 @@ def rnn_cell(
     else:
         a += bias_ih.data + bias_hh.data  # (hidden,): the same two biases for every row
         prev = (x, h, weight_ih, weight_hh, bias_ih, bias_hh)
+    out = Tensor._result(a, prev, "rnn_cell")
+    if out.requires_grad:  # a step of the graph: h' goes into its run's block of states
+        run = Run.continued_by(h, prev[2:], nonlinearity, a)
+        t = run.steps  # step t of the run: its input h is states[t], its output states[t + 1]
+        out.data = run.states[t + 1]
+        run.steps, run.last = t + 1, out.data
+        out._ctx = (nonlinearity, run, t)  # what backward needs besides h' itself
     if nonlinearity == "tanh":
-        np.tanh(a, out=a)  # h' = tanh(a), in place: a itself is not needed by backward
+        np.tanh(a, out=out.data)  # h' = tanh(a): a itself is not needed by backward
     else:
-        np.maximum(a, 0.0, out=a)  # h' = relu(a)
-    return Tensor._result(a, prev, "rnn_cell", nonlinearity)  # backward needs only h' and phi
+        np.maximum(a, 0.0, out=out.data)  # h' = relu(a)
+    return out
+
+
+class Run:
+    """The hidden states of one run of a cell over a sequence, in one block, as hand-written
+    BPTT keeps them: ``states[t]`` is h_t, (steps + 1, batch, hidden), h_0 first.
+
+    Step t reads h_t = states[t] and writes h_(t+1) = states[t + 1]; a step whose h is the
+    last state of a run of the same weights continues that run, any other h starts a new one
+    (a copy of h as its h_0). Backward then finds the states of all the steps as one array.
+    A run holds at most STACK_NUMBERS numbers; a longer sequence goes on in a new run.
+    """
+
+    def __init__(self, h0: np.ndarray, weights: Tuple[Tensor, ...], nonlinearity: str, a: np.ndarray) -> None:
+        capacity = max(1, STACK_NUMBERS // a.size)  # steps
+        self.states = np.empty((capacity + 1,) + a.shape, dtype=a.dtype)
+        self.states[0] = h0
+        self.steps = 0  # how many steps have written their state
+        self.last = self.states[0]  # the array h_(steps) was given out as
+        self.weights, self.nonlinearity = weights, nonlinearity
+
+    @staticmethod
+    def continued_by(h: Tensor, weights: Tuple[Tensor, ...], nonlinearity: str, a: np.ndarray) -> "Run":
+        """The run that a step from state ``h`` with these ``weights`` and ``nonlinearity``
+        continues, or a new one whose h_0 is ``h``."""
+        if h._op == "rnn_cell":
+            run = h._ctx[1]
+            if (
+                h.data is run.last  # h is the run's newest state, not replaced since
+                and run.weights == weights  # (the same tensors, compared by identity)
+                and run.nonlinearity == nonlinearity
+                and run.steps + 1 < len(run.states)
+                and run.states.dtype == a.dtype
+            ):
+                return run
+        return Run(h.data, weights, nonlinearity, a)
+
+
+def _derivative(h_new: np.ndarray, nonlinearity: str) -> np.ndarray:
+    """phi'(a) from phi(a) = h': tanh' = 1 - h'^2; relu' = 1 where h' > 0, else 0."""
+    if nonlinearity == "tanh":
+        d = h_new * h_new
+        np.subtract(1.0, d, out=d)
+        return d
+    return (h_new > 0.0).astype(h_new.dtype)
 
 
 def _rnn_cell_backward(out: Tensor, g: np.ndarray) -> None:
     # h' = phi(a), a = x W_ih^T + b_ih + h W_hh^T + b_hh, with g = dL/dh' of shape (batch, hidden):
-    #   g_a      = dL/da = g * phi'(a)   tanh: phi'(a) = 1 - h'^2;  relu: phi'(a) = 1 where h' > 0
+    #   g_a      = dL/da = g * phi'(a)
     #   dL/dx    = g_a W_ih     (batch, hidden) @ (hidden, input)  -> (batch, input)
     #   dL/dh    = g_a W_hh     (batch, hidden) @ (hidden, hidden) -> (batch, hidden)
-    #   dL/dW_ih, dL/dW_hh, dL/db_ih, dL/db_hh: this step's terms of the sums in StepTerms
+    #   dL/dW_ih = g_a^T x, dL/dW_hh = g_a^T h, dL/db_ih = dL/db_hh = column sums of g_a
     prev = out._prev
     x, h, weights = prev[0], prev[1], prev[2:]  # weights: (W_ih, W_hh) or (W_ih, W_hh, b_ih, b_hh)
-    hn = out.data  # h'
-    if out._ctx == "tanh":
-        g_a = hn * hn  # (batch, hidden)
-        np.subtract(1.0, g_a, out=g_a)  # 1 - h'^2
-        g_a *= g
+    nonlinearity, run, t = out._ctx
+    # Leaf weights (the usual case) leave this step's weight terms for the end of the walk
+    # (graph.py): StepTerms then sums all the steps of a run in one product per weight, and
+    # has phi'(a) of all of them ready, computed at once from the run's block of states.
+    kept = terms_for_end(weights, StepTerms)
+    if kept is None:  # weights computed from something else: this step's terms are added now
+        g_a = g * _derivative(out.data, nonlinearity)
     else:
-        g_a = g * (hn > 0.0)
-    # The chain goes on through x and h now: h is the previous step, whose rule runs next.
+        rows = kept.runs.get(run) or kept.start(run)
+        g_a = rows.g_a[t]
+        np.multiply(g, rows.derivative[t], g_a)  # into its row of G
+    # The chain goes on through x and h: h is the previous step, whose rule runs next.
     if x.requires_grad:
         x._add_grad(g_a.dot(weights[0].data))
     if h.requires_grad:
         h._add_grad(g_a.dot(weights[1].data))
-    # Leaf weights (the usual case) leave this step's terms for the end of the walk (graph.py),
-    # where all the steps' terms become one product per weight; otherwise (weights computed
-    # from something else) the terms are added now.
-    kept = terms_for_end(weights, StepTerms)
-    terms = StepTerms(weights) if kept is None else kept
-    terms.steps.append((x.data, h.data, g_a))
     if kept is None:
-        for weight, grad in terms.finish():
+        for weight, grad in _weight_terms(weights, x.data, h.data, g_a):
             weight._add_grad(grad)
+    else:
+        rows.xs[t] = x.data
+
+
+def _weight_terms(
+    weights: Tuple[Tensor, ...], X: np.ndarray, H: np.ndarray, G: np.ndarray
+) -> List[Tuple[Tensor, np.ndarray]]:
+    """The weights' gradients from the rows of X (inputs), H (states) and G (their g_a):
+    G^T X, G^T H and G's column sums; one step's rows, or many steps' stacked (StepTerms)."""
+    terms = []
+    if weights[0].requires_grad:
+        terms.append((weights[0], G.T.dot(X)))  # (hidden, rows) @ (rows, input)
+    if weights[1].requires_grad:
+        terms.append((weights[1], G.T.dot(H)))  # (hidden, rows) @ (rows, hidden)
+    if len(weights) == 4:  # the column sums, as a product with a row of ones
+        column_sums = np.ones(len(G), dtype=G.dtype).dot(G)  # (rows,) @ (rows, hidden) -> (hidden,)
+        for bias in weights[2:]:
+            if bias.requires_grad:
+                terms.append((bias, column_sums.copy()))  # a copy each: no two biases share an array
+    return terms
 
 
 class StepTerms:
@@ -113,45 +184,50 @@ class StepTerms:
     both biases: that sum over the time steps is backpropagation through time. Stacking the
     steps' rows makes each sum ONE product (graph.py, "terms left for the end"):
 
-        sum_t g_t^T x_t = G^T X    G = [g_1; ...; g_T] (steps*batch, hidden), X = [x_1; ...; x_T]
+        sum_t g_t^T h_t = G^T H    G = [g_0; ...; g_T] (steps*batch, hidden), H = [h_0; ...; h_T]
 
-    The steps are stacked a chunk at a time, so that no stacked copy holds more than
-    STACK_NUMBERS numbers: the memory allocator reuses small blocks, while big ones come fresh
-    from the operating system at every training step and cost more to touch than they save.
+    H is the run's block of states as it is (Run); the rules write their g_t into rows of one
+    block G, so only the inputs x_t are stacked here.
     """
 
     def __init__(self, weights: Tuple[Tensor, ...]) -> None:
         self.weights = weights  # (W_ih, W_hh) or (W_ih, W_hh, b_ih, b_hh)
-        self.steps: List[Tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # each step's (x, h, g_a)
+        self.runs: Dict[Run, RunRows] = {}  # each run's rows in this walk
+
+    def start(self, run: Run) -> "RunRows":
+        """The rows of a run whose first step this walk reaches now."""
+        rows = self.runs[run] = RunRows(run)
+        return rows
 
     def finish(self) -> List[Tuple[Tensor, np.ndarray]]:
-        """The (weight, gradient) pairs: all the steps' terms summed, one product per chunk."""
-        weight_ih, weight_hh = self.weights[0], self.weights[1]
-        x, h, g_a = self.steps[0]
-        per_chunk = max(1, STACK_NUMBERS // (len(g_a) * max(x.shape[1], h.shape[1])))
+        """The (weight, gradient) pairs: every run's steps done so far, one product each."""
         sums: Dict[Tensor, np.ndarray] = {}
-
-        def add(weight: Tensor, part: np.ndarray) -> None:
-            if weight in sums:
-                sums[weight] += part
-            else:
-                sums[weight] = part
-
-        for start in range(0, len(self.steps), per_chunk):
-            chunk = self.steps[start : start + per_chunk]
-            G = np.concatenate([g_a for _, _, g_a in chunk])  # (steps*batch, hidden)
-            if weight_ih.requires_grad:
-                X = np.concatenate([x for x, _, _ in chunk])  # (steps*batch, input)
-                add(weight_ih, G.T.dot(X))  # (hidden, steps*batch) @ (steps*batch, input)
-            if weight_hh.requires_grad:
-                H = np.concatenate([h for _, h, _ in chunk])  # (steps*batch, hidden)
-                add(weight_hh, G.T.dot(H))  # (hidden, steps*batch) @ (steps*batch, hidden)
-            if len(self.weights) == 4:  # the column sums, as a product with a row of ones
-                column_sums = np.ones(len(G), dtype=G.dtype).dot(G)  # (steps*batch,) @ G -> (hidden,)
-                for bias in self.weights[2:]:
-                    if bias.requires_grad:
-                        add(bias, column_sums.copy())  # a copy each: no two biases share an array
+        for run, rows in self.runs.items():
+            done = [t for t, x in enumerate(rows.xs) if x is not None]
+            lo, hi = done[0], done[-1] + 1
+            steps = slice(lo, hi) if hi - lo == len(done) else done  # the steps done, in order
+            G = rows.g_a[steps]  # (steps, batch, hidden)
+            H = run.states[steps]  # each step's input state h_t
+            X = np.concatenate([rows.xs[t] for t in done])  # (steps*batch, input)
+            flat = len(done) * G.shape[1]
+            for weight, grad in _weight_terms(self.weights, X, H.reshape(flat, -1), G.reshape(flat, -1)):
+                if weight in sums:
+                    sums[weight] += grad
+                else:
+                    sums[weight] = grad
         return list(sums.items())
+
+
+class RunRows:
+    """One run's steps in one backward walk: phi'(a_t) of every step, computed at once from
+    the run's states when the walk reaches its first step, the rows where each step's rule
+    writes its g_a, and each step's input x_t (None until its rule has run)."""
+
+    def __init__(self, run: Run) -> None:
+        outputs = run.states[1 : run.steps + 1]  # h_1 .. h_T: (steps, batch, hidden)
+        self.derivative = _derivative(outputs, run.nonlinearity)  # phi'(a_t), all steps at once
+        self.g_a = np.empty_like(outputs)  # g_a of step t goes to g_a[t]
+        self.xs: List[Optional[np.ndarray]] = [None] * run.steps
 
 
 BACKWARD_RULES["rnn_cell"] = _rnn_cell_backward  # the engine's table gets the fused step's rule
