@@ -307,7 +307,7 @@ def test_weights_computed_from_other_tensors_add_their_terms_at_every_step():
 
 
 def test_long_sequences_are_summed_in_chunks():
-    # more steps than one stacked block holds (StepTerms): the chunked sums against torch
+    # more steps than one block of states holds (Run): the sums over several runs against torch
     torch = require_torch()
     from tinygrad_edu.nn import recurrent
 

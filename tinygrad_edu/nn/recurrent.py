@@ -34,7 +34,7 @@ from .layers import _as_tensor, _check_size
 from .module import Module, Parameter
 
 NONLINEARITIES = ("tanh", "relu")
-STACK_NUMBERS = 1 << 15  # the most numbers StepTerms stacks into one block
+STACK_NUMBERS = 1 << 15  # the most numbers one Run (a block of states) holds
 
 
 def rnn_cell(
