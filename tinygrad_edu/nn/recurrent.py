@@ -184,7 +184,7 @@ class StepTerms:
     both biases: that sum over the time steps is backpropagation through time. Stacking the
     steps' rows makes each sum ONE product (graph.py, "terms left for the end"):
 
-        sum_t g_t^T h_t = G^T H    G = [g_0; ...; g_T] (steps*batch, hidden), H = [h_0; ...; h_T]
+        sum_t g_t^T h_t = G^T H    G = [g_0; ...; g_(T-1)] (steps*batch, hidden), H = [h_0; ...; h_(T-1)]
 
     H is the run's block of states as it is (Run); the rules write their g_t into rows of one
     block G, so only the inputs x_t are stacked here.
