@@ -257,18 +257,22 @@ def test_a_run_of_states_goes_on_only_from_its_newest_state_and_the_same_step():
 
     def run(fused):
         weights = [Tensor(a.copy(), requires_grad=True) for a in arrays]
-        step = (lambda x, h, phi: rnn_cell(x, h, *weights, nonlinearity=phi)) if fused else None
-        if not fused:
 
-            def step(x, h, phi):
-                a = x @ weights[0].T + weights[2] + h @ weights[1].T + weights[3]
-                return a.tanh() if phi == "tanh" else a.relu()
+        def fused_step(x, h, phi):
+            return rnn_cell(x, h, *weights, nonlinearity=phi)
 
+        def six_node_step(x, h, phi):  # the oracle: plain Tensor ops
+            a = x @ weights[0].T + weights[2] + h @ weights[1].T + weights[3]
+            return a.tanh() if phi == "tanh" else a.relu()
+
+        step = fused_step if fused else six_node_step
         h = Tensor(np.zeros((2, 3)))
         h = step(Tensor(xs[0]), h, "tanh")
-        h = step(Tensor(xs[1]), h, "tanh")
-        h.data = h.data.copy()  # the state replaced by the user (same numbers): a new run starts
-        h = step(Tensor(xs[2]), h, "relu")  # another nonlinearity with the same weights
+        h = step(Tensor(xs[1]), h, "relu")  # another nonlinearity with the same weights
+        # the state replaced by the user; scaled by 1.5 > 0, so relu's derivative (h' > 0) is
+        # the same before and after, and the oracle's numbers stay those of the same function
+        h.data = h.data * 1.5
+        h = step(Tensor(xs[2]), h, "relu")  # same weights and phi, but a replaced state
         h = step(Tensor(xs[3]), h, "tanh")
         h = step(Tensor(xs[4].astype(np.float32)), h, "tanh")  # float32 x: still a float64 step
         h = step(Tensor(xs[5]), h, "tanh")
@@ -282,6 +286,24 @@ def test_a_run_of_states_goes_on_only_from_its_newest_state_and_the_same_step():
     np.testing.assert_allclose(h.data, h_oracle.data, rtol=1e-12)
     for w, q in zip(weights, oracle, strict=True):
         np.testing.assert_allclose(w.grad, q.grad, rtol=1e-10, atol=1e-12)
+
+
+def test_a_step_in_another_dtype_starts_a_run_of_its_own():
+    # float32 weights and states, then a float64 x: that step computes in float64, so it
+    # cannot write into the float32 block of the run before it (numpy would round silently)
+    rng = np.random.default_rng(6)
+    weights32 = [
+        Tensor(rng.uniform(-0.6, 0.6, s).astype(np.float32), requires_grad=True)
+        for s in [(3, 2), (3, 3), (3,), (3,)]
+    ]
+    h = Tensor(np.zeros((2, 3), dtype=np.float32))
+    h = rnn_cell(Tensor(np.ones((2, 2), dtype=np.float32)), h, *weights32)
+    x64 = np.full((2, 2), 0.1234567890123)
+    h64 = rnn_cell(Tensor(x64), h, *weights32)
+    assert h64.dtype == np.float64
+    w = [p.data.astype(np.float64) for p in weights32]
+    expected = np.tanh(x64 @ w[0].T + w[2] + h.data.astype(np.float64) @ w[1].T + w[3])
+    np.testing.assert_allclose(h64.data, expected, rtol=1e-6)  # the float32 biases are summed in float32
 
 
 def test_weights_computed_from_other_tensors_add_their_terms_at_every_step():
