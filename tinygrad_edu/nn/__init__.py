@@ -15,13 +15,15 @@ Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(pa
 from .conv import Conv2d, Flatten, MaxPool2d
 from .layers import Dropout, Linear, ReLU, Residual, Sequential, Sigmoid, Tanh
 from .losses import binary_cross_entropy, cross_entropy, mse_loss
-from .module import Module
+from .module import Module, ModuleList, Parameter
 from .recurrent import RNNCell
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 from .summary import Summary, summary
 
 __all__ = [
     "Module",
+    "ModuleList",
+    "Parameter",
     "Neuron",
     "Layer",
     "MLP",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, TypeVar, Union
 
 import numpy as np
 
+from ..tensor import Tensor
 from ..value import Value
 
-Parameter = Any  # a Value, or a Tensor with requires_grad=True
 M = TypeVar("M", bound="Module")
 
 
@@ -38,18 +38,130 @@ def _as_numpy(value: Any) -> Union[np.ndarray, None]:
         return None
 
 
-class Module:
-    """Base class: subclasses say which parameters they own in ``named_parameters()``.
+class Parameter(Tensor):
+    """A Tensor that is a module's weight: ``requires_grad=True`` unless you say otherwise.
 
-    Names are dotted paths in a stable order, as in PyTorch: ``layers.0.neurons.1.w.0``,
-    ``0.weight``. ``parameters()``, ``zero_grad()``, ``save()`` and ``load()`` all build on them.
+    As PyTorch's ``nn.Parameter``: set one as an attribute of a module and ``parameters()``
+    finds it. (Any Tensor with ``requires_grad=True`` in an attribute is found the same way.)
+
+    >>> from tinygrad_edu import nn
+    >>> w = nn.Parameter(np.zeros(3)); w.requires_grad, w.shape
+    (True, (3,))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any, requires_grad: bool = True, label: str = "") -> None:
+        if isinstance(data, Tensor):  # nn.Parameter(some_tensor): a new leaf with its numbers
+            data = data.data
+        super().__init__(data, requires_grad=requires_grad, label=label)
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` stops the hook."""
+
+    def __init__(self, hooks: Dict["RemovableHandle", Callable[..., Any]]) -> None:
+        self._hooks = hooks
+
+    def remove(self) -> None:
+        """Stop the hook; removing twice does nothing."""
+        self._hooks.pop(self, None)
+
+
+def _is_parameter(value: object) -> bool:
+    """What registration finds: a Value (scalar modules), or a Tensor that requires grad."""
+    return isinstance(value, Value) or (isinstance(value, Tensor) and value.requires_grad)
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _forward_unimplemented(self: "Module", *args: Any) -> Any:
+    raise NotImplementedError(
+        f"{type(self).__name__} has no forward(): define `def forward(self, x)` in the class"
+    )
+
+
+class Module:
+    """Base class of every layer and network, as PyTorch's ``nn.Module``.
+
+    Write a model the PyTorch way: layers as attributes in ``__init__``, the computation in
+    ``forward``. Calling the module runs ``forward`` and then its forward hooks. Registration
+    needs nothing more: every attribute that is a Module, a list of Modules (``nn.ModuleList``),
+    an ``nn.Parameter``, a Tensor with ``requires_grad=True`` or a Value is found, in attribute
+    order, each once, and named as PyTorch names it: ``0.weight``, ``fc1.bias``,
+    ``layers.0.neurons.1.w.0``. Buffers (``register_buffer``) are state that is not trained,
+    such as BatchNorm's running statistics: in ``state_dict()``, never in ``parameters()``.
 
     ``training`` is True for a new module; ``eval()`` and ``train()`` switch it for the module
     and everything inside it (only layers such as ``Dropout`` behave differently).
+
+    >>> from tinygrad_edu import Tensor, nn
+    >>> class Net(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc1, self.fc2 = nn.Linear(2, 4), nn.Linear(4, 1)
+    ...     def forward(self, x):
+    ...         return self.fc2(self.fc1(x).relu())
+    >>> net = Net()
+    >>> [name for name, _ in net.named_parameters()]
+    ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+    >>> net(Tensor(np.zeros((3, 2)))).shape
+    (3, 1)
     """
 
     training: bool = True  # the class default: every module starts in training mode
-    __call__: Callable[..., Any]  # every module is called on its input; each subclass says how
+    # the computation; each subclass defines it with its own arguments (as in PyTorch)
+    forward: Callable[..., Any] = _forward_unimplemented
+
+    def __init__(self) -> None:
+        """Nothing to set up: registration reads the attributes when it is asked (so a
+        subclass that forgets ``super().__init__()`` still works)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``forward(*args)``, then each forward hook; a hook's non-None result replaces the output."""
+        output = self.forward(*args, **kwargs)
+        for hook in list(vars(self).get("_forward_hooks", {}).values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """Call ``hook(module, inputs, output)`` after every call of this module (``inputs`` is
+        the tuple of positional arguments); returns a handle whose ``.remove()`` stops it.
+
+        >>> from tinygrad_edu import Tensor, nn
+        >>> layer, seen = nn.Linear(2, 3), []
+        >>> handle = layer.register_forward_hook(lambda m, inputs, out: seen.append(out.shape))
+        >>> _ = layer(Tensor(np.zeros((5, 2)))); handle.remove(); _ = layer(Tensor(np.zeros((1, 2))))
+        >>> seen
+        [(5, 3)]
+        """
+        if not callable(hook):
+            raise TypeError(f"register_forward_hook takes a function, got {type(hook).__name__}")
+        hooks: Dict[RemovableHandle, Callable[..., Any]] = vars(self).setdefault("_forward_hooks", {})
+        handle = RemovableHandle(hooks)
+        hooks[handle] = hook
+        return handle
+
+    def register_buffer(self, name: str, array: Optional[np.ndarray]) -> None:
+        """Keep ``array`` as ``self.<name>``: state saved in ``state_dict()`` but not trained.
+
+        >>> from tinygrad_edu import nn
+        >>> m = nn.Module(); m.register_buffer("running_mean", np.zeros(2))
+        >>> list(m.state_dict()), m.parameters()
+        (['running_mean'], [])
+        """
+        if type(name) is not str or not name or "." in name:
+            raise ValueError(f"a buffer's name is a non-empty str without '.', got {name!r}")
+        if array is not None and not isinstance(array, np.ndarray):
+            raise TypeError(f"register_buffer takes a numpy array (or None), got {type(array).__name__}")
+        names: List[str] = vars(self).setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, array)
 
     def named_children(self) -> List[Tuple[str, "Module"]]:
         """The modules directly inside this one, with their names: each attribute that is a
@@ -67,15 +179,55 @@ class Module:
                 children += [(f"{attr}.{i}", m) for i, m in enumerate(value) if isinstance(m, Module)]
         return children
 
+    def children(self) -> List["Module"]:
+        """The modules directly inside this one (``named_children()`` without the names)."""
+        return [m for _, m in self.named_children()]
+
     def named_modules(self, prefix: str = "") -> Iterator[Tuple[str, "Module"]]:
         """This module (named ``prefix``) and every module inside it, parents before children,
-        without recursion (a stack, as in graph.py)."""
-        stack = [(prefix, self)]
+        each once, without recursion (a stack, as in graph.py)."""
+        stack, seen = [(prefix, self)], set()
         while stack:
             name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
             yield name, module
             children = module.named_children()
-            stack += [(f"{name}.{child}" if name else child, m) for child, m in reversed(children)]
+            stack += [(_join(name, child), m) for child, m in reversed(children)]
+
+    def modules(self) -> List["Module"]:
+        """This module and every module inside it, parents first."""
+        return [m for _, m in self.named_modules()]
+
+    def _named_state(self) -> List[Tuple[str, Any, bool]]:
+        """(name, parameter or buffer, is_buffer) in PyTorch's order: module by module, parents
+        first, each module's own parameters (in attribute order) and then its buffers; each
+        parameter once. A module that lists its own parameters (the first release's way, by
+        overriding ``named_parameters``) is asked for them."""
+        found: List[Tuple[str, Any, bool]] = []
+        seen, spoken_for = set(), set()
+        for prefix, module in self.named_modules():
+            if id(module) in spoken_for:
+                continue
+            if module is not self and type(module).named_parameters is not Module.named_parameters:
+                own = [(n, p, False) for n, p in module.named_parameters()]  # it speaks for its insides
+                spoken_for |= {id(m) for _, m in module.named_modules()}
+            else:
+                own = []
+                for attr, value in vars(module).items():
+                    if _is_parameter(value):
+                        own.append((attr, value, False))
+                    elif isinstance(value, (list, tuple)):  # e.g. a Neuron's weights w.0, w.1, ...
+                        own += [(f"{attr}.{i}", v, False) for i, v in enumerate(value) if _is_parameter(v)]
+            for name in vars(module).get("_buffer_names", []):
+                if getattr(module, name) is not None:
+                    own.append((name, getattr(module, name), True))
+            for name, p, is_buffer in own:
+                if is_buffer or id(p) not in seen:
+                    seen.add(id(p))
+                    found.append((_join(prefix, name), p, is_buffer))
+        return found
 
     def train(self: M, mode: bool = True) -> M:
         """Put this module and all modules inside it in training mode (``mode=False``: evaluation
@@ -96,11 +248,24 @@ class Module:
         """Evaluation mode for this module and all inside it (``train(False)``); returns it."""
         return self.train(False)
 
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        """(name, parameter) pairs; a module without parameters returns []."""
-        return []
+    def named_parameters(self) -> List[Tuple[str, Any]]:
+        """(name, parameter) pairs, found by registration (see the class docstring).
 
-    def parameters(self) -> List[Parameter]:
+        >>> from tinygrad_edu import nn
+        >>> [name for name, _ in nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)).named_parameters()]
+        ['0.weight', '0.bias', '2.weight', '2.bias']
+        """
+        return [(name, p) for name, p, is_buffer in self._named_state() if not is_buffer]
+
+    def named_buffers(self) -> List[Tuple[str, np.ndarray]]:
+        """(name, array) for every buffer of this module and the modules inside it."""
+        return [(name, b) for name, b, is_buffer in self._named_state() if is_buffer]
+
+    def buffers(self) -> List[np.ndarray]:
+        """Every buffer's array (``named_buffers()`` without the names)."""
+        return [b for _, b in self.named_buffers()]
+
+    def parameters(self) -> List[Any]:
         """Every trainable parameter, in a stable order (what an optimiser updates).
 
         >>> from tinygrad_edu import nn
@@ -116,7 +281,8 @@ class Module:
             p.grad = 0.0 if isinstance(p, Value) else None
 
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Every parameter as a numpy array COPY, by name, in ``named_parameters()`` order.
+        """Every parameter and buffer as a numpy array COPY, by name, in PyTorch's order (module
+        by module: its parameters, then its buffers).
 
         For ``Sequential``, ``Linear``, ``Conv2d`` and ``RNNCell`` the names and shapes are
         PyTorch's, so a PyTorch model of the same layers loads it (see the README's "Moving on
@@ -128,7 +294,9 @@ class Module:
         >>> nn.Neuron(2).state_dict()["b"]
         array(0.)
         """
-        return OrderedDict((name, np.array(p.data)) for name, p in self.named_parameters())
+        return OrderedDict(
+            (name, np.array(p if is_buffer else p.data)) for name, p, is_buffer in self._named_state()
+        )
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy the arrays in ``state`` into this module's parameters, in place (an optimiser
@@ -174,7 +342,8 @@ class Module:
     def _assign(self, stored: Dict[str, Any], source: str, strict: bool, what: str = "") -> IncompatibleKeys:
         """The checks shared by ``load`` and ``load_state_dict``: find every problem first,
         raise them all in one ValueError, and only then write the arrays (all or nothing)."""
-        named = self.named_parameters()
+        # (name, the array to write into); a scalar module's Value is written by rebinding .data
+        named = [(name, p) for name, p, _ in self._named_state()]
         expected = {name for name, _ in named}
         missing = [name for name, _ in named if name not in stored]
         unexpected = [name for name in stored if name not in expected]
@@ -187,8 +356,11 @@ class Module:
         for name, p in named:
             if name not in stored:
                 continue
-            array, want = _as_numpy(stored[name]), np.shape(p.data)
-            if array is None or array.dtype.kind not in "fiu":
+            target = p.data if isinstance(p, (Value, Tensor)) else p  # a buffer is its own array
+            array, want = _as_numpy(stored[name]), np.shape(target)
+            if isinstance(target, np.ndarray) and not target.flags.writeable:
+                problems.append(f"{name!r} is read-only in this module, so nothing can be loaded into it")
+            elif array is None or array.dtype.kind not in "fiu":
                 kind = type(stored[name]).__name__ if array is None else f"dtype {array.dtype}"
                 problems.append(f"{name!r} is not an array of numbers in {source} ({kind})")
             elif array.shape != want:
@@ -204,11 +376,56 @@ class Module:
                 continue
             if isinstance(p, Value):
                 p.data = float(arrays[name])
-            else:
+            elif isinstance(p, Tensor):
                 p.data[...] = arrays[name]  # in place: the optimiser's references stay valid
+            else:
+                p[...] = arrays[name]  # a buffer, in place too
         return IncompatibleKeys(missing, unexpected)
 
 
-def prefixed(prefix: str, module: Module) -> List[Tuple[str, Parameter]]:
+def prefixed(prefix: str, module: Module) -> List[Tuple[str, Any]]:
     """A child module's named parameters with ``prefix.`` in front of each name."""
     return [(f"{prefix}.{name}", p) for name, p in module.named_parameters()]
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered, named by position (``0``, ``1``, ...).
+
+    As PyTorch's ``nn.ModuleList``: it holds modules; it has no ``forward`` of its own (a
+    model loops over it in its ``forward``).
+
+    >>> from tinygrad_edu import nn
+    >>> blocks = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    >>> len(blocks), [name for name, _ in blocks.named_parameters()][:2]
+    (3, ['0.weight', '0.bias'])
+    """
+
+    def __init__(self, modules: Optional[Iterable[Module]] = None) -> None:
+        self._items: List[Module] = []
+        for module in modules or []:
+            self.append(module)
+
+    def append(self, module: Module) -> "ModuleList":
+        """Add one module at the end; returns the list."""
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList holds modules, got {type(module).__name__}")
+        self._items.append(module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        """Add every module of ``modules`` at the end; returns the list."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def named_children(self) -> List[Tuple[str, Module]]:
+        return [(str(i), m) for i, m in enumerate(self._items)]  # '0', '1', ... as in PyTorch
+
+    def __getitem__(self, i: int) -> Module:
+        return self._items[i]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._items)
