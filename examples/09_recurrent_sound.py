@@ -59,10 +59,11 @@ class SoundPredictor(nn.Module):
     """An RNNCell and a Linear readout: h_t from (x_t, h_(t-1)), then x_(t+1) predicted from h_t."""
 
     def __init__(self, hidden=HIDDEN, rng=None):
+        super().__init__()
         self.cell = nn.RNNCell(1, hidden, rng=rng)
         self.readout = nn.Linear(hidden, 1, rng=rng)
 
-    def __call__(self, primer, n_free=0):
+    def forward(self, primer, n_free=0):
         """Read ``primer`` (batch, T), then feed back ``n_free`` of its own predictions.
 
         Returns the predictions (batch, T + n_free): entry t predicts sample t + 1. The first
@@ -76,11 +77,6 @@ class SoundPredictor(nn.Module):
             h = self.cell(self.readout(h), h)  # the feedback loop: its own prediction read back in
             states.append(h)
         return self.readout(Tensor.stack(states, axis=1))[:, :, 0]  # (batch, T', hidden) -> (batch, T')
-
-    def named_parameters(self):
-        return [(f"cell.{k}", p) for k, p in self.cell.named_parameters()] + [
-            (f"readout.{k}", p) for k, p in self.readout.named_parameters()
-        ]
 
 
 def train(model, teacher_steps, feedback_steps, rng, batch=32, lr=0.01, max_free=64):

@@ -34,7 +34,7 @@ def every_module_by_hand(m):
         elif isinstance(m, nn.Layer):
             todo += m.neurons
         elif isinstance(m, nn.Sequential):
-            todo += m.modules
+            todo += list(m)
         elif isinstance(m, nn.Residual):
             todo.append(m.module)
     return found

@@ -17,14 +17,14 @@ A LeNet-style network is convolution -> ReLU -> pooling, twice, then ``Flatten``
 from __future__ import annotations
 
 import math
-from typing import List, Optional, Tuple, Union
+from typing import Optional, Union
 
 import numpy as np
 
 from ..tensor import RandomSource, Tensor, random_source
 from ..tensor_conv import IntPair, _pair
 from .layers import _as_tensor, _check_size
-from .module import Module, Parameter
+from .module import Module
 
 
 class Conv2d(Module):
@@ -69,11 +69,8 @@ class Conv2d(Module):
             b = uniform(-bound, bound, size=(self.out_channels,))
             self.bias = Tensor(b, requires_grad=True, label="bias")
 
-    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+    def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         return _as_tensor(x, "Conv2d").conv2d(self.weight, self.bias, self.stride, self.padding)
-
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        return [("weight", self.weight)] + ([("bias", self.bias)] if self.bias is not None else [])
 
     def __repr__(self) -> str:
         return (
@@ -94,7 +91,7 @@ class MaxPool2d(Module):
         self.kernel_size = _pair("kernel_size", kernel_size, 1)
         self.stride = self.kernel_size if stride is None else _pair("stride", stride, 1)
 
-    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+    def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         return _as_tensor(x, "MaxPool2d").max_pool2d(self.kernel_size, self.stride)
 
     def __repr__(self) -> str:
@@ -111,7 +108,7 @@ class Flatten(Module):
     (2, 60)
     """
 
-    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+    def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         x = _as_tensor(x, "Flatten")
         if x.ndim < 2:
             raise ValueError(f"Flatten needs a batch axis and at least one more, got shape {x.shape}")

@@ -23,7 +23,7 @@ from typing import Iterator, List, Optional, Tuple, Union
 import numpy as np
 
 from ..tensor import BACKWARD_RULES, RandomSource, Tensor, random_source
-from .module import Module, Parameter, prefixed
+from .module import Module
 
 
 def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
@@ -112,11 +112,8 @@ class Linear(Module):
             Tensor(uniform(-bound, bound, size=(nout,)), requires_grad=True, label="bias") if bias else None
         )
 
-    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+    def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         return linear(_as_tensor(x, "Linear"), self.weight, self.bias)
-
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        return [("weight", self.weight)] + ([("bias", self.bias)] if self.bias is not None else [])
 
     def __repr__(self) -> str:
         return f"Linear({self.nin}, {self.nout}, bias={self.bias is not None})"
@@ -129,7 +126,7 @@ class ReLU(Module):
     [0.0, 2.0]
     """
 
-    def __call__(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _as_tensor(x, "ReLU").relu()
 
     def __repr__(self) -> str:
@@ -143,7 +140,7 @@ class Tanh(Module):
     [0.0]
     """
 
-    def __call__(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _as_tensor(x, "Tanh").tanh()
 
     def __repr__(self) -> str:
@@ -157,7 +154,7 @@ class Sigmoid(Module):
     [0.5]
     """
 
-    def __call__(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
         return _as_tensor(x, "Sigmoid").sigmoid()
 
     def __repr__(self) -> str:
@@ -180,31 +177,28 @@ class Sequential(Module):
                 raise TypeError(
                     f"Sequential takes modules (Linear, ReLU, ...); argument {i} is a {type(m).__name__}"
                 )
-        self.modules = list(modules)
+        self._layers = list(modules)  # not `modules`: that is Module.modules()
 
-    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+    def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         out = _as_tensor(x, "Sequential")
-        for module in self.modules:
+        for module in self._layers:
             out = module(out)  # each module's output is the next one's input
         return out
 
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        return [pair for i, m in enumerate(self.modules) for pair in prefixed(str(i), m)]
-
     def named_children(self) -> List[Tuple[str, Module]]:
-        return [(str(i), m) for i, m in enumerate(self.modules)]  # '0', '1', ... as in PyTorch
+        return [(str(i), m) for i, m in enumerate(self._layers)]  # '0', '1', ... as in PyTorch
 
     def __getitem__(self, i: int) -> Module:
-        return self.modules[i]
+        return self._layers[i]
 
     def __len__(self) -> int:
-        return len(self.modules)
+        return len(self._layers)
 
     def __iter__(self) -> Iterator[Module]:
-        return iter(self.modules)
+        return iter(self._layers)
 
     def __repr__(self) -> str:
-        return "Sequential(" + ", ".join(map(repr, self.modules)) + ")"
+        return "Sequential(" + ", ".join(map(repr, self._layers)) + ")"
 
 
 def dropout(x: Tensor, mask: np.ndarray) -> Tensor:
@@ -250,7 +244,7 @@ class Dropout(Module):
         self.p = float(p)
         self._random = random_source(rng, "Dropout").random
 
-    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+    def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         x = _as_tensor(x, "Dropout")
         if not self.training or self.p == 0.0:
             return x  # the identity: nothing to drop
@@ -278,7 +272,7 @@ class Residual(Module):
             raise TypeError(f"Residual takes a module (Linear, Sequential, ...), got {type(module).__name__}")
         self.module = module
 
-    def __call__(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+    def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         x = _as_tensor(x, "Residual")
         fx = self.module(x)
         inner = type(self.module).__name__
@@ -290,9 +284,6 @@ class Residual(Module):
                 f"{fx.shape}; x + f(x) needs f to keep the shape"
             )
         return x + fx
-
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        return prefixed("module", self.module)
 
     def __repr__(self) -> str:
         return f"Residual({self.module!r})"

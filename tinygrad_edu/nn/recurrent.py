@@ -31,7 +31,7 @@ import numpy as np
 from ..graph import terms_for_end
 from ..tensor import BACKWARD_RULES, RandomSource, Tensor, random_source
 from .layers import _as_tensor, _check_size
-from .module import Module, Parameter
+from .module import Module
 
 NONLINEARITIES = ("tanh", "relu")
 STACK_NUMBERS = 1 << 15  # the most numbers one Run (a block of states) holds
@@ -278,7 +278,7 @@ class RNNCell(Module):
         self.bias_ih = init("bias_ih", self.hidden_size) if bias else None
         self.bias_hh = init("bias_hh", self.hidden_size) if bias else None
 
-    def __call__(self, x: Union[Tensor, np.ndarray], h: Union[Tensor, np.ndarray, None] = None) -> Tensor:
+    def forward(self, x: Union[Tensor, np.ndarray], h: Union[Tensor, np.ndarray, None] = None) -> Tensor:
         if type(x) is not Tensor:
             x = _as_tensor(x, "RNNCell")
         shape = x.data.shape
@@ -296,10 +296,6 @@ class RNNCell(Module):
             if h.data.shape != want:
                 raise ValueError(f"RNNCell: h must have shape {want} for x of shape {shape}, got {h.shape}")
         return rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity)
-
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias_ih is not None else [])
-        return [(name, getattr(self, name)) for name in names]
 
     def __repr__(self) -> str:
         extra = "" if self.bias_ih is not None else ", bias=False"

@@ -8,10 +8,10 @@ inputs; an MLP is a list of layers, each feeding the next.
 from __future__ import annotations
 
 import random
-from typing import List, Sequence, Tuple, Union
+from typing import List, Sequence, Union
 
 from ..value import Value
-from .module import Module, Parameter, prefixed
+from .module import Module
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 Scalar = Union[Value, float]
@@ -47,7 +47,7 @@ class Neuron(Module):
         self.b = Value(0.0, label="b")
         self.activation = activation if nonlin else "linear"
 
-    def __call__(self, x: Sequence[Scalar]) -> Value:
+    def forward(self, x: Sequence[Scalar]) -> Value:
         if len(x) != len(self.w):
             raise ValueError(f"this Neuron takes {len(self.w)} inputs, got {len(x)}")
         act = self.b
@@ -60,9 +60,6 @@ class Neuron(Module):
         if self.activation == "sigmoid":
             return act.sigmoid()
         return act
-
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        return [(f"w.{i}", wi) for i, wi in enumerate(self.w)] + [("b", self.b)]
 
     def __repr__(self) -> str:
         return f"{self.activation.capitalize()}Neuron({len(self.w)})"
@@ -85,12 +82,9 @@ class Layer(Module):
         """Every neuron's output as a list, even for one neuron."""
         return [n(x) for n in self.neurons]
 
-    def __call__(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
+    def forward(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
         out = self.outputs(x)
         return out[0] if len(out) == 1 else out
-
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        return [pair for i, n in enumerate(self.neurons) for pair in prefixed(f"neurons.{i}", n)]
 
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
@@ -117,14 +111,11 @@ class MLP(Module):
             for i in range(len(nouts))
         ]
 
-    def __call__(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
+    def forward(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
         out = self.layers[0].outputs(x)
         for layer in self.layers[1:]:
             out = layer.outputs(out)  # each layer's outputs are the next layer's inputs
         return out[0] if len(out) == 1 else out
-
-    def named_parameters(self) -> List[Tuple[str, Parameter]]:
-        return [pair for i, layer in enumerate(self.layers) for pair in prefixed(f"layers.{i}", layer)]
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
