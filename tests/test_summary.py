@@ -188,16 +188,22 @@ def test_scalar_model_takes_one_example_and_module_types():
         nn.summary(lambda x: x, (1, 2))
 
 
-def test_a_module_of_your_own_is_stepped_through_and_repeated_calls_add_up():
+@pytest.mark.parametrize("style", ["forward", "first release: __call__ and named_parameters"])
+def test_a_module_of_your_own_is_stepped_through_and_repeated_calls_add_up(style):
     class TwoTowers(Module):
         def __init__(self):
+            super().__init__()
             self.left, self.right = nn.Linear(4, 3), nn.Linear(4, 3)
             self.head = [nn.Linear(3, 1)]
             self.scale = Tensor(np.ones(1), requires_grad=True)  # a parameter of its own
 
-        def __call__(self, x):
+        def forward(self, x):
             h = (self.left(x) + self.right(x)).reshape(-1, self.left.nout)  # reads an attribute too
             return self.head[0](h) * self.scale
+
+    class OldTwoTowers(TwoTowers):
+        def __call__(self, x):  # the first release's way: no forward hooks run for this module
+            return self.forward(x)
 
         def named_parameters(self):
             pairs = [("scale", self.scale)]
@@ -205,13 +211,15 @@ def test_a_module_of_your_own_is_stepped_through_and_repeated_calls_add_up():
                 pairs += [(f"{name}.{n}", p) for n, p in child.named_parameters()]
             return pairs
 
-    model = TwoTowers()
+    model = TwoTowers() if style == "forward" else OldTwoTowers()
     s = nn.summary(model, (10, 4))
     rows = {row["name"]: row for row in s.rows}
     assert list(rows) == ["", "left", "right", "head.0"]
-    assert rows[""]["params"] == 1 and rows[""]["output_shape"] == (10, 1)
+    assert rows[""]["params"] == 1
+    assert rows[""]["output_shape"] == ((10, 1) if style == "forward" else None)
     assert [rows[n]["mult_adds"] for n in ("left", "right", "head.0")] == [10 * 4 * 3, 10 * 4 * 3, 10 * 3]
     assert s.total_params == 1 + 2 * (4 * 3 + 3) + 4 and isinstance(model.head[0], nn.Linear)
+    assert not any(vars(m).get("_forward_hooks") for m in model.modules())  # every hook removed
 
     class Twice(Module):
         def __init__(self):

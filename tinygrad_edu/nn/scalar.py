@@ -112,10 +112,13 @@ class MLP(Module):
         ]
 
     def forward(self, x: Sequence[Scalar]) -> Union[Value, List[Value]]:
-        out = self.layers[0].outputs(x)
-        for layer in self.layers[1:]:
-            out = layer.outputs(out)  # each layer's outputs are the next layer's inputs
-        return out[0] if len(out) == 1 else out
+        h: Sequence[Scalar] = x
+        outs: List[Value] = []
+        for layer in self.layers:
+            y = layer(h)  # called, not .outputs(): forward hooks see every layer
+            outs = [y] if isinstance(y, Value) else y  # a layer of one neuron returns one Value
+            h = outs  # each layer's outputs are the next layer's inputs
+        return outs[0] if len(outs) == 1 else outs
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"

@@ -10,14 +10,13 @@ layer is used once for each output position, which gives the counts of the contr
 * a scalar ``Neuron`` nin, a ``Layer`` nin x nout (per example);
 * layers without weights (activations, pooling, ...) count 0; biases add, they do not multiply.
 
-Algorithm notes (how the shape after every inner layer is found): the model runs once on zeros,
-and while it runs every module in it wears a *recording* class: a subclass of its own class,
-with the same name, whose ``__call__`` calls the real one and writes down the shape of what
-it returned. Afterwards every module gets its own class back. So the summary needs no rules
-for containers: a ``Sequential`` calls its children in order, a ``Residual`` calls its inner
-module and adds, a module of your own calls its parts however it likes, and every call is
-noted. (The recording class is a subclass, not a wrapper object, so the parent still holds the
-very same module: ``isinstance``, attributes and error messages are all unchanged.)
+Algorithm notes (how the shape after every inner layer is found): the model runs once on zeros
+with a forward hook (``register_forward_hook``) on every module in it, which writes down the
+shape of what the module returned; afterwards every hook is removed. So the summary needs no
+rules for containers: a ``Sequential`` calls its children in order, a ``Residual`` calls its
+inner module and adds, a module of your own calls its parts however it likes, and every call
+is noted. (A module that defines ``__call__`` itself, the first release's way, runs no hooks:
+its row has no output shape, and its insides are still counted by their parameters.)
 
 >>> import numpy as np
 >>> from tinygrad_edu import nn
@@ -107,23 +106,15 @@ class Summary:
     __repr__ = __str__  # a notebook cell that ends with nn.summary(...) shows the table
 
 
-def _recording_class(cls: type, shapes: Dict[int, List[Shape]]) -> type:
-    """A subclass of ``cls``, with the same name, whose calls append the shape of each output
-    to ``shapes[id(module)]``. A scalar ``Layer`` records in ``outputs()``: its ``__call__``
-    goes through it, and an ``MLP`` calls it directly."""
-    method = "outputs" if issubclass(cls, Layer) else "__call__"
-    real = getattr(cls, method)
+def _recording_hook(shapes: Dict[int, List[Shape]]) -> Any:
+    """A forward hook that appends the shape of each output to ``shapes[id(module)]``. A scalar
+    ``Layer`` returns one Value for one neuron: its shape is (1,), one unit, as for a list."""
 
-    def recording(self: Any, *args: Any, **kwargs: Any) -> Any:
-        out = real(self, *args, **kwargs)
-        shapes[id(self)].append(_shape_of(out))
-        return out
+    def record(module: Module, inputs: Tuple[Any, ...], output: Any) -> None:
+        shape = _shape_of(output)
+        shapes[id(module)].append((1,) if isinstance(module, Layer) and shape == () else shape)
 
-    return type(
-        cls.__name__,
-        (cls,),
-        {method: recording, "__slots__": (), "__module__": cls.__module__, "__qualname__": cls.__qualname__},
-    )
+    return record
 
 
 def _shape_of(out: Any) -> Shape:
@@ -219,17 +210,15 @@ def summary(model: Module, input_shape: Sequence[int]) -> Summary:
     modules = _modules(model)
     shapes: Dict[int, List[Shape]] = {id(m): [] for _, _, m in modules}
     flags = [(m, m.training) for _, m in model.named_modules()]  # neurons inside Layers too
-    own_class = [(m, type(m)) for _, _, m in modules]
-    recording = {cls: _recording_class(cls, shapes) for _, cls in own_class}
+    record = _recording_hook(shapes)
+    handles = [m.register_forward_hook(record) for _, _, m in modules]
     try:
         model.eval()
-        for m, cls in own_class:
-            m.__class__ = recording[cls]
         with no_grad():
             model(x)
-    finally:  # every module gets its own class and its flag back, also after an error
-        for m, cls in own_class:
-            m.__class__ = cls
+    finally:  # every hook removed and every flag put back, also after an error
+        for handle in handles:
+            handle.remove()
         for m, flag in flags:
             m.training = flag
 
