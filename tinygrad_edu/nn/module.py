@@ -196,31 +196,36 @@ class Module:
         """The modules directly inside this one (``named_children()`` without the names)."""
         return [m for _, m in self.named_children()]
 
-    def named_modules(self, prefix: str = "") -> Iterator[Tuple[str, "Module"]]:
+    def named_modules(
+        self, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[Tuple[str, "Module"]]:
         """This module (named ``prefix``) and every module inside it, parents before children,
-        each once, without recursion (a stack, as in graph.py)."""
-        stack, seen = [(prefix, self)], set()
+        without recursion (a stack, as in graph.py). A module held under two names is listed
+        once, unless ``remove_duplicate=False`` (what ``state_dict`` uses, as PyTorch does); a
+        module that holds one of its own parents is never entered again."""
+        stack: List[Tuple[str, Module, Tuple[int, ...]]] = [(prefix, self, ())]
+        seen = set()
         while stack:
-            name, module = stack.pop()
-            if id(module) in seen:
+            name, module, parents = stack.pop()
+            if (remove_duplicate and id(module) in seen) or id(module) in parents:
                 continue
             seen.add(id(module))
             yield name, module
-            children = module.named_children()
-            stack += [(_join(name, child), m) for child, m in reversed(children)]
+            inside = parents + (id(module),)
+            stack += [(_join(name, child), m, inside) for child, m in reversed(module.named_children())]
 
     def modules(self) -> List["Module"]:
         """This module and every module inside it, parents first."""
         return [m for _, m in self.named_modules()]
 
-    def _named_state(self) -> List[Tuple[str, Any, bool]]:
+    def _named_state(self, remove_duplicate: bool = True) -> List[Tuple[str, Any, bool]]:
         """(name, parameter or buffer, is_buffer) in PyTorch's order: module by module, parents
         first, each module's own parameters (in attribute order) and then its buffers; each
-        parameter once. A module that lists its own parameters (the first release's way, by
-        overriding ``named_parameters``) is asked for them."""
+        parameter once (``remove_duplicate=False``: under every name). A module that lists its
+        own parameters (the first release's way, by overriding ``named_parameters``) is asked."""
         found: List[Tuple[str, Any, bool]] = []
         seen, spoken_for = set(), set()
-        for prefix, module in self.named_modules():
+        for prefix, module in self.named_modules(remove_duplicate=remove_duplicate):
             if id(module) in spoken_for:
                 continue
             if module is not self and type(module).named_parameters is not Module.named_parameters:
@@ -237,7 +242,7 @@ class Module:
                 if getattr(module, name) is not None:
                     own.append((name, getattr(module, name), True))
             for name, p, is_buffer in own:
-                if is_buffer or id(p) not in seen:
+                if is_buffer or not remove_duplicate or id(p) not in seen:
                     seen.add(id(p))
                     found.append((_join(prefix, name), p, is_buffer))
         return found
@@ -309,7 +314,8 @@ class Module:
         array(0.)
         """
         return OrderedDict(
-            (name, np.array(p if is_buffer else p.data)) for name, p, is_buffer in self._named_state()
+            (name, np.array(p if is_buffer else p.data))
+            for name, p, is_buffer in self._named_state(remove_duplicate=False)
         )
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
@@ -357,7 +363,7 @@ class Module:
         """The checks shared by ``load`` and ``load_state_dict``: find every problem first,
         raise them all in one ValueError, and only then write the arrays (all or nothing)."""
         # (name, the array to write into); a scalar module's Value is written by rebinding .data
-        named = [(name, p) for name, p, _ in self._named_state()]
+        named = [(name, p) for name, p, _ in self._named_state(remove_duplicate=False)]
         expected = {name for name, _ in named}
         missing = [name for name, _ in named if name not in stored]
         unexpected = [name for name in stored if name not in expected]
