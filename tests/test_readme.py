@@ -50,3 +50,7 @@ def test_readme_python_block_runs(index, tmp_path, monkeypatch, capsys):
         assert printed.strip() and printed.strip() in TEXT, printed
     if "load_state_dict" in code:  # the PyTorch model computes the same numbers
         assert namespace["gap"] < 1e-12, printed
+    if "class TwoLayerNet" in code:  # your own model: PyTorch's names and order, and it learns
+        names = [name for name, _ in namespace["model"].named_parameters()]
+        assert names == ["scale", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"], printed
+        assert namespace["loss"].item() < 0.01, printed
