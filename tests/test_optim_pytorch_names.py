@@ -374,3 +374,13 @@ def test_cosine_closed_form_by_hand():
 def test_schedule_arguments_are_checked(make, error, match):
     with pytest.raises(error, match=match):
         make(optim.SGD([Value(1.0)], lr=0.1))
+
+
+def test_a_group_may_hold_one_tensor_and_params_lists_them_all():
+    a, b = Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)
+    opt = optim.SGD([{"params": a}], lr=0.1)
+    opt.add_param_group({"params": [b], "lr": 0.5})
+    assert opt.params == [a, b] and [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    (a * 1.0 + b * 1.0).sum().backward()
+    opt.step()
+    assert (a.data[0], b.data[0]) == (0.9, 1.5)
