@@ -482,7 +482,7 @@ def test_repr():
     assert repr(nn.RNNCell(3, 4)) == "RNNCell(3, 4)"
     assert (
         repr(nn.RNNCell(3, 4, bias=False, nonlinearity="relu"))
-        == "RNNCell(3, 4, bias=False, nonlinearity='relu')"
+        == "RNNCell(3, 4, bias=False, nonlinearity=relu)"  # PyTorch's repr
     )
 
 

@@ -94,10 +94,11 @@ def test_a_module_held_in_an_attribute_is_a_child():
 
 def test_reprs_show_the_sizes():
     net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1, bias=False), nn.Tanh(), nn.Sigmoid())
-    assert (
-        repr(net)
-        == "Sequential(Linear(2, 3, bias=True), ReLU(), Linear(3, 1, bias=False), Tanh(), Sigmoid())"
+    assert repr(net) == (  # PyTorch's layout (checked against torch in test_nn_pytorch_names.py)
+        "Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): ReLU()\n"
+        "  (2): Linear(in_features=3, out_features=1, bias=False)\n  (3): Tanh()\n  (4): Sigmoid()\n)"
     )
     assert repr(nn.MLP(2, [3, 1])) == (
-        "MLP of [Layer of [ReluNeuron(2), ReluNeuron(2), ReluNeuron(2)], Layer of [LinearNeuron(3)]]"
+        "MLP(\n  (layers.0): Layer(\n    (neurons.0-2): 3 x Neuron(2, activation='relu')\n  )\n"
+        "  (layers.1): Layer(\n    (neurons.0): Neuron(3, activation='linear')\n  )\n)"
     )

@@ -7,14 +7,20 @@
 * for images (NCHW): ``Conv2d`` (weight (out, in, kh, kw)), ``MaxPool2d``, ``Flatten``;
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
+* PyTorch's everyday names: ``Identity``, ``LeakyReLU``, ``Softmax``, ``LogSoftmax``; the
+  loss modules ``MSELoss``, ``L1Loss``, ``CrossEntropyLoss``, ``BCEWithLogitsLoss`` and
+  ``l1_loss`` (every loss takes ``reduction='mean'|'sum'|'none'``); ``functional`` (``F``).
 
 Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(path)``,
 ``state_dict()`` and ``load_state_dict()``; ``summary(model, input_shape)`` tabulates its cost.
 """
 
+from . import functional
+from .activations import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .conv import Conv2d, Flatten, MaxPool2d
-from .layers import Dropout, Linear, ReLU, Residual, Sequential, Sigmoid, Tanh
-from .losses import binary_cross_entropy, cross_entropy, mse_loss
+from .layers import Dropout, Linear, Residual, Sequential
+from .loss_modules import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
+from .losses import binary_cross_entropy, cross_entropy, l1_loss, mse_loss
 from .module import Module, ModuleList, Parameter
 from .recurrent import RNNCell
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
@@ -42,6 +48,16 @@ __all__ = [
     "mse_loss",
     "binary_cross_entropy",
     "cross_entropy",
+    "Identity",
+    "LeakyReLU",
+    "Softmax",
+    "LogSoftmax",
+    "l1_loss",
+    "MSELoss",
+    "L1Loss",
+    "CrossEntropyLoss",
+    "BCEWithLogitsLoss",
+    "functional",
     "summary",
     "Summary",
 ]

@@ -72,10 +72,12 @@ class Conv2d(Module):
     def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         return _as_tensor(x, "Conv2d").conv2d(self.weight, self.bias, self.stride, self.padding)
 
-    def __repr__(self) -> str:
+    def extra_repr(self) -> str:  # PyTorch's: padding only when there is some, bias only when off
+        padding = "" if self.padding == (0, 0) else f", padding={self.padding}"
+        bias = "" if self.bias is not None else ", bias=False"
         return (
-            f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None})"
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}{padding}{bias}"
         )
 
 
@@ -94,25 +96,44 @@ class MaxPool2d(Module):
     def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         return _as_tensor(x, "MaxPool2d").max_pool2d(self.kernel_size, self.stride)
 
-    def __repr__(self) -> str:
-        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
+    def extra_repr(self) -> str:  # PyTorch's wording; a square size shows as one number
+        kernel, stride = (p[0] if p[0] == p[1] else p for p in (self.kernel_size, self.stride))
+        return f"kernel_size={kernel}, stride={stride}, padding=0, dilation=1, ceil_mode=False"
 
 
 class Flatten(Module):
-    """Every axis after the first into one: (N, C, H, W) -> (N, C*H*W), for a ``Linear`` next.
+    """Axes ``start_dim`` .. ``end_dim`` (both included) into one, as PyTorch's ``nn.Flatten``;
+    by default every axis after the first: (N, C, H, W) -> (N, C*H*W), for a ``Linear`` next.
 
     The entries go in NCHW order (channel, then row, then column), as in PyTorch, so a
     ``Linear`` after it has the same weights in both.
 
     >>> Flatten()(Tensor(np.zeros((2, 3, 4, 5)))).shape
     (2, 60)
+    >>> Flatten(0, 1)(Tensor(np.zeros((2, 3, 4, 5)))).shape
+    (6, 4, 5)
     """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        for name, dim in (("start_dim", start_dim), ("end_dim", end_dim)):
+            if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+                raise TypeError(f"Flatten: {name} must be an int, got {type(dim).__name__}")
+        self.start_dim, self.end_dim = int(start_dim), int(end_dim)
 
     def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         x = _as_tensor(x, "Flatten")
-        if x.ndim < 2:
-            raise ValueError(f"Flatten needs a batch axis and at least one more, got shape {x.shape}")
-        return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))  # (N, everything else)
+        ndim = max(x.ndim, 1)  # a 0-d input counts as one axis, as in PyTorch
+        start, end = self.start_dim, self.end_dim
+        if not (-ndim <= start < ndim and -ndim <= end < ndim):
+            raise ValueError(
+                f"Flatten(start_dim={start}, end_dim={end}) does not fit an input of shape {x.shape}"
+            )
+        start, end = start % ndim, end % ndim
+        if start > end:
+            raise ValueError(f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim}")
+        shape = x.shape[:start] + (int(np.prod(x.shape[start : end + 1])),) + x.shape[end + 1 :]
+        return x.reshape(shape)  # (..., size of axes start..end together, ...)
 
-    def __repr__(self) -> str:
-        return "Flatten()"
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,5 +1,5 @@
-"""Tensor layers: ``Linear``, the activation modules, ``Sequential`` to chain them, ``Dropout``
-and ``Residual`` (a skip connection).
+"""Tensor layers: ``Linear``, ``Sequential`` to chain modules, ``Dropout`` and ``Residual`` (a
+skip connection); the activation modules are in activations.py.
 
 A layer computes h = phi(x @ W.T + b) for a whole batch at once: ``x`` has one row per
 example (shape (batch, nin)), ``W`` one row per output unit (shape (nout, nin), as in PyTorch
@@ -90,21 +90,21 @@ class Linear(Module):
 
     ``weight`` is (nout, nin) and ``bias`` (nout,), both drawn from U(-1/sqrt(nin),
     1/sqrt(nin)) as in PyTorch. They come from numpy's global random generator, so
-    ``np.random.seed(0)`` makes them reproducible; or pass ``rng=np.random.default_rng(0)``.
+    ``np.random.seed(0)`` makes them reproducible; or pass ``rng`` (an int seed or a
+    ``numpy.random.Generator``).
 
-    >>> layer = Linear(3, 2, rng=np.random.default_rng(0))
+    >>> layer = Linear(3, 2, rng=0)
     >>> layer.weight.shape, layer.bias.shape, layer(Tensor(np.ones((4, 3)))).shape
     ((2, 3), (2,), (4, 2))
     """
 
-    def __init__(
-        self, nin: int, nout: int, bias: bool = True, *, rng: Optional[np.random.Generator] = None
-    ) -> None:
+    def __init__(self, nin: int, nout: int, bias: bool = True, *, rng: RandomSource = None) -> None:
+        super().__init__()
         _check_size("nin", nin)
         _check_size("nout", nout)
         if type(bias) is not bool:
             raise TypeError(f"bias must be True or False, got {type(bias).__name__}")
-        uniform = np.random.uniform if rng is None else rng.uniform
+        uniform = random_source(rng, "Linear").uniform
         bound = 1.0 / math.sqrt(nin)
         self.nin, self.nout = int(nin), int(nout)
         self.weight = Tensor(uniform(-bound, bound, size=(nout, nin)), requires_grad=True, label="weight")
@@ -112,53 +112,21 @@ class Linear(Module):
             Tensor(uniform(-bound, bound, size=(nout,)), requires_grad=True, label="bias") if bias else None
         )
 
+    @property
+    def in_features(self) -> int:
+        """PyTorch's name for ``nin``."""
+        return self.nin
+
+    @property
+    def out_features(self) -> int:
+        """PyTorch's name for ``nout``."""
+        return self.nout
+
     def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         return linear(_as_tensor(x, "Linear"), self.weight, self.bias)
 
-    def __repr__(self) -> str:
-        return f"Linear({self.nin}, {self.nout}, bias={self.bias is not None})"
-
-
-class ReLU(Module):
-    """The activation max(0, x) as a module, for ``Sequential``.
-
-    >>> ReLU()(Tensor([-1.0, 2.0])).data.tolist()
-    [0.0, 2.0]
-    """
-
-    def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x, "ReLU").relu()
-
-    def __repr__(self) -> str:
-        return "ReLU()"
-
-
-class Tanh(Module):
-    """The activation tanh(x) as a module, for ``Sequential``.
-
-    >>> Tanh()(Tensor([0.0])).data.tolist()
-    [0.0]
-    """
-
-    def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x, "Tanh").tanh()
-
-    def __repr__(self) -> str:
-        return "Tanh()"
-
-
-class Sigmoid(Module):
-    """The activation 1 / (1 + e**-x) as a module, for ``Sequential``.
-
-    >>> Sigmoid()(Tensor([0.0])).data.tolist()
-    [0.5]
-    """
-
-    def forward(self, x: Tensor) -> Tensor:
-        return _as_tensor(x, "Sigmoid").sigmoid()
-
-    def __repr__(self) -> str:
-        return "Sigmoid()"
+    def extra_repr(self) -> str:
+        return f"in_features={self.nin}, out_features={self.nout}, bias={self.bias is not None}"
 
 
 class Sequential(Module):
@@ -166,12 +134,13 @@ class Sequential(Module):
 
     Parameters are named by position, as in PyTorch: '0.weight', '0.bias', '2.weight', ...
 
-    >>> net = Sequential(Linear(4, 3), Tanh(), Linear(3, 1))
+    >>> net = Sequential(Linear(4, 3), Dropout(0.1), Linear(3, 1))
     >>> len(net), len(net.parameters()), net(Tensor(np.zeros((2, 4)))).shape
     (3, 4, (2, 1))
     """
 
     def __init__(self, *modules: Module) -> None:
+        super().__init__()
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
                 raise TypeError(
@@ -196,9 +165,6 @@ class Sequential(Module):
 
     def __iter__(self) -> Iterator[Module]:
         return iter(self._layers)
-
-    def __repr__(self) -> str:
-        return "Sequential(" + ", ".join(map(repr, self._layers)) + ")"
 
 
 def dropout(x: Tensor, mask: np.ndarray) -> Tensor:
@@ -252,8 +218,8 @@ class Dropout(Module):
         mask = keep * np.asarray(1.0 / (1.0 - self.p), dtype=x.data.dtype)  # 0 or 1/(1-p)
         return dropout(x, mask)
 
-    def __repr__(self) -> str:
-        return f"Dropout(p={self.p})"
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace=False"  # PyTorch's wording (there is no in-place dropout here)
 
 
 class Residual(Module):
@@ -284,6 +250,3 @@ class Residual(Module):
                 f"{fx.shape}; x + f(x) needs f to keep the shape"
             )
         return x + fx
-
-    def __repr__(self) -> str:
-        return f"Residual({self.module!r})"

@@ -402,6 +402,47 @@ class Module:
                 p[...] = arrays[name]  # a buffer, in place too
         return IncompatibleKeys(missing, unexpected)
 
+    # ***** how a module prints: its tree of children, as PyTorch prints it *****
+
+    def extra_repr(self) -> str:
+        """This module's own settings, shown inside its parentheses (``Linear`` shows
+        ``in_features=2, out_features=8, bias=True``); a layer overrides it, as in PyTorch."""
+        return ""
+
+    def __repr__(self) -> str:
+        """``Name(settings)``, or, for a module with children, one indented ``(name): child``
+        line per child. Equal modules in a row of a list print once, as ``(0-2): 3 x ...``
+        (PyTorch does this for ``ModuleList``).
+
+        >>> from tinygrad_edu import nn
+        >>> print(nn.Sequential(nn.Linear(2, 8), nn.ReLU()))
+        Sequential(
+          (0): Linear(in_features=2, out_features=8, bias=True)
+          (1): ReLU()
+        )
+        """
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        runs: List[List[Any]] = []  # [list name, first index, last index, child's text]
+        for name, child in self.named_children():
+            text = repr(child).replace("\n", "\n  ")  # a child's own lines, indented once more
+            head, _, index = name.rpartition(".")
+            in_a_list = index.isdigit() and (bool(head) or type(self).__name__ == "ModuleList")
+            last = runs[-1] if runs else None
+            if in_a_list and last and last[0] == head and last[2] == int(index) - 1 and last[3] == text:
+                last[2] = int(index)  # the same module again: one more in the run
+            else:
+                runs.append([head, int(index), int(index), text] if in_a_list else [name, None, None, text])
+        for head, first, last, text in runs:
+            if first is None or first == last:
+                label = head if first is None else _join(head, str(first))
+                lines.append(f"({label}): {text}")
+            else:
+                lines.append(f"({_join(head, f'{first}-{last}')}): {last - first + 1} x {text}")
+        if not runs and len(lines) <= 1:
+            return f"{type(self).__name__}({extra})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
 
 def prefixed(prefix: str, module: Module) -> List[Tuple[str, Any]]:
     """A child module's named parameters with ``prefix.`` in front of each name."""

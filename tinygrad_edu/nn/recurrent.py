@@ -297,7 +297,7 @@ class RNNCell(Module):
                 raise ValueError(f"RNNCell: h must have shape {want} for x of shape {shape}, got {h.shape}")
         return rnn_cell(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity)
 
-    def __repr__(self) -> str:
+    def extra_repr(self) -> str:  # PyTorch's: bias and nonlinearity only when not the default
         extra = "" if self.bias_ih is not None else ", bias=False"
-        extra += "" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity!r}"
-        return f"RNNCell({self.input_size}, {self.hidden_size}{extra})"
+        extra += "" if self.nonlinearity == "tanh" else f", nonlinearity={self.nonlinearity}"
+        return f"{self.input_size}, {self.hidden_size}{extra}"

@@ -8,7 +8,7 @@ inputs; an MLP is a list of layers, each feeding the next.
 from __future__ import annotations
 
 import random
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 from ..value import Value
 from .module import Module
@@ -22,6 +22,14 @@ def _check_activation(activation: str) -> None:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
 
 
+def _check_nonlin(nonlin: object) -> None:
+    if not isinstance(nonlin, bool):
+        raise TypeError(
+            f"nonlin is True or False (False: a linear neuron), got {type(nonlin).__name__}; "
+            f"to choose the function, use activation=, e.g. activation='tanh'"
+        )
+
+
 def _check_size(name: str, n: object) -> None:
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"{name} must be an int, got {type(n).__name__}")
@@ -33,7 +41,8 @@ class Neuron(Module):
     """One neuron: y = phi(w . x + b), weights drawn from U(-1, 1), bias 0 (as in micrograd).
 
     ``activation`` is 'relu' (default), 'tanh', 'sigmoid' or 'linear'; ``nonlin=False`` means
-    linear. Seed Python's ``random`` module for reproducible weights.
+    linear (``nonlin`` is only True or False, as in micrograd). Seed Python's ``random`` module
+    for reproducible weights.
 
     >>> n = Neuron(2, activation='tanh')
     >>> y = n([1.0, -2.0]); type(y).__name__, -1 < y.data < 1
@@ -41,7 +50,9 @@ class Neuron(Module):
     """
 
     def __init__(self, nin: int, nonlin: bool = True, activation: str = "relu") -> None:
+        super().__init__()
         _check_size("nin", nin)
+        _check_nonlin(nonlin)
         _check_activation(activation)
         self.w = [Value(random.uniform(-1.0, 1.0), label=f"w{i + 1}") for i in range(nin)]
         self.b = Value(0.0, label="b")
@@ -61,8 +72,8 @@ class Neuron(Module):
             return act.sigmoid()
         return act
 
-    def __repr__(self) -> str:
-        return f"{self.activation.capitalize()}Neuron({len(self.w)})"
+    def extra_repr(self) -> str:
+        return f"{len(self.w)}, activation={self.activation!r}"
 
 
 class Layer(Module):
@@ -75,6 +86,7 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, nonlin: bool = True, activation: str = "relu") -> None:
+        super().__init__()
         _check_size("nout", nout)
         self.neurons = [Neuron(nin, nonlin=nonlin, activation=activation) for _ in range(nout)]
 
@@ -86,28 +98,39 @@ class Layer(Module):
         out = self.outputs(x)
         return out[0] if len(out) == 1 else out
 
-    def __repr__(self) -> str:
-        return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
-
 
 class MLP(Module):
     """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` is 2 inputs -> 16 -> 16 -> 1 output.
 
     Hidden layers use ``activation`` (default 'relu'); the last layer is linear, as in
-    micrograd, so its output can be any real number (a score, or a regression value).
+    micrograd, so its output can be any real number (a score, or a regression value), unless
+    ``last_activation`` names its function too (``'tanh'`` for an MLP that is tanh throughout).
 
-    >>> model = MLP(2, [4, 1], activation='tanh')
-    >>> type(model([0.5, -1.0])).__name__, len(model.layers)
-    ('Value', 2)
+    >>> model = MLP(2, [4, 1], activation='tanh', last_activation='tanh')
+    >>> type(model([0.5, -1.0])).__name__, len(model.layers), model.layers[-1].neurons[0].activation
+    ('Value', 2, 'tanh')
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu", nonlin: bool = True) -> None:
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        nonlin: bool = True,
+        last_activation: Optional[str] = None,
+    ) -> None:
+        super().__init__()
         if isinstance(nouts, int) or not len(nouts):
             raise TypeError(f"nouts must be a non-empty list of layer sizes, e.g. [16, 1], got {nouts!r}")
+        _check_nonlin(nonlin)
+        if last_activation is not None:
+            _check_activation(last_activation)
         sizes = [nin] + list(nouts)
         last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], nonlin=nonlin and i != last, activation=activation)
+            Layer(sizes[i], sizes[i + 1], nonlin=nonlin, activation=activation)
+            if i != last
+            else Layer(sizes[i], sizes[i + 1], nonlin=nonlin, activation=last_activation or "linear")
             for i in range(len(nouts))
         ]
 
@@ -120,5 +143,3 @@ class MLP(Module):
             h = outs  # each layer's outputs are the next layer's inputs
         return outs[0] if len(outs) == 1 else outs
 
-    def __repr__(self) -> str:
-        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
