@@ -72,8 +72,9 @@ def avg_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
     C, H_out, W_out, N = gb.shape
     H, W = x.data.shape[2:]
     if _tiled(H, W, kh, kw, sh, sw):  # the windows are the image, cut up: copy each share k times
-        spread = np.broadcast_to(gb[:, :, None, :, None], (C, H_out, kh, W_out, kw, N))
-        dx = spread.reshape(C, H, W, N)  # (C, H, W, N), the one copy
+        spread = np.empty((C, H_out, kh, W_out, kw, N), g.dtype)  # window (h, w), entry (i, j)
+        np.copyto(spread, gb[:, :, None, :, None])  # broadcasting makes the copies
+        dx = spread.reshape(C, H, W, N)  # (C, H, W, N), no copy
     else:  # the adjoint of the windows view: add each share onto the pixels of its window
         dx = np.zeros((C, H, W, N), g.dtype)  # pixels in no window keep 0
         for i in range(kh):
