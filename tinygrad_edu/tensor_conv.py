@@ -228,6 +228,14 @@ def _col2im(
     N, C, H, W = x_shape
     F, _, kh, kw = weight.shape
     H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    if sh == sw == 1 and F < C and ph < kh and pw < kw:
+        # With stride 1, dL/dx is itself a convolution of g, with every kernel flipped (i, j ->
+        # kh-1-i, kw-1-j), in and out swapped and padding k-1-p: one im2col of g (F*kh*kw rows)
+        # and one product, cheaper than kh*kw passes over dL/dx when g has fewer channels.
+        g_images = g_mat.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # an (N, F, Ho, Wo) view
+        cols = _patch_matrix(g_images, kh, kw, 1, 1, kh - 1 - ph, kw - 1 - pw, ones=False)  # (F*kh*kw, H*W*N)
+        flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, F * kh * kw)  # (C, F*kh*kw)
+        return (flipped @ cols).reshape(C, H, W, N).transpose(3, 0, 1, 2)  # an (N, C, H, W) view
     dxp = np.zeros((C, H + 2 * ph, W + 2 * pw, N), g_mat.dtype)  # (C, Hp, Wp, N)
     for i in range(kh):
         for j in range(kw):
