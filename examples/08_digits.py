@@ -1,7 +1,7 @@
 """Example 8: image recognition on real handwriting, and the cost-vs-accuracy chart (tensor engine).
 
-What it shows: three classifiers of handwritten digits, from the simplest to a small
-convolutional network, and what each costs.
+What it shows: four classifiers of handwritten digits, from the simplest to a small
+residual network, and what each costs.
   * Data: scikit-learn's bundled ``load_digits``, 1,797 real 8x8 scans of handwritten digits
     (grey levels 0-16, shipped inside scikit-learn: nothing is downloaded). A fixed, stratified
     split keeps 450 of them aside as the test set; no model sees them while training.
@@ -11,7 +11,13 @@ convolutional network, and what each costs.
       - a LeNet-style CNN: two blocks of Conv2d (3x3 kernels, padding 1), ReLU and
         MaxPool2d(2) (8x8 -> 4x4 -> 2x2), then Flatten and two Linear layers. A convolution
         slides the same small kernel over every position, so a stroke is recognised wherever
-        it is, with few weights that are used many times.
+        it is, with few weights that are used many times;
+      - a small ResNet: a 3x3 convolution with batch normalisation, then two residual blocks
+        (conv, BatchNorm, ReLU, conv, BatchNorm, plus the block's input: the skip connection)
+        with a max-pool between them, then global average pooling (one number per channel,
+        whatever the image size) and ONE Linear 8 -> 10. Batch normalisation uses the
+        batch's statistics while training and its running averages when evaluating
+        (``model.eval()``).
     Each is printed with ``nn.summary``: output shapes, parameters and multiply-adds per layer.
   * Training: the cross-entropy loss, Adam on mini-batches of 64, a decaying learning rate.
 It draws the lecture's chart (test accuracy against multiply-adds per image, log axis, marker
@@ -29,7 +35,7 @@ import numpy as np
 
 from tinygrad_edu import Tensor, nn, no_grad, optim
 
-MODELS = ("logistic regression", "MLP", "CNN")
+MODELS = ("logistic regression", "MLP", "CNN", "ResNet")
 
 
 def load_digit_images(test_size=450, seed=0):
@@ -55,8 +61,44 @@ def load_digit_images(test_size=450, seed=0):
     )
 
 
+class ResidualBlock(nn.Module):
+    """x -> relu(x + bn2(conv2(relu(bn1(conv1(x)))))): the block learns a correction to x."""
+
+    def __init__(self, channels, rng):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False, rng=rng)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False, rng=rng)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x):  # (N, C, H, W) -> (N, C, H, W)
+        h = self.bn1(self.conv1(x)).relu()
+        return (x + self.bn2(self.conv2(h))).relu()  # the skip connection
+
+
+class SmallResNet(nn.Module):
+    """Stem, residual block, pool, residual block, global average pooling, one Linear."""
+
+    def __init__(self, rng, channels=8):
+        super().__init__()
+        self.stem = nn.Conv2d(1, channels, 3, padding=1, bias=False, rng=rng)  # (N, 8, 8, 8)
+        self.bn = nn.BatchNorm2d(channels)
+        self.block1 = ResidualBlock(channels, rng)  # (N, 8, 8, 8)
+        self.pool = nn.MaxPool2d(2)  # -> (N, 8, 4, 4)
+        self.block2 = ResidualBlock(channels, rng)  # (N, 8, 4, 4)
+        self.gap = nn.AdaptiveAvgPool2d(1)  # -> (N, 8, 1, 1): each channel's mean
+        self.fc = nn.Linear(channels, 10, rng=rng)
+
+    def forward(self, x):
+        h = self.bn(self.stem(x)).relu()
+        h = self.block2(self.pool(self.block1(h)))
+        return self.fc(self.gap(h).flatten(1))  # (N, 8) -> (N, 10)
+
+
 def build(name, rng):
     """One of MODELS, with its initial weights drawn from ``rng``."""
+    if name == "ResNet":
+        return SmallResNet(rng)
     if name == "logistic regression":
         return nn.Sequential(nn.Flatten(), nn.Linear(64, 10, rng=rng))
     if name == "MLP":
@@ -75,13 +117,14 @@ def build(name, rng):
     )
 
 
-LEARNING_RATES = {"logistic regression": 0.05, "MLP": 0.01, "CNN": 0.005}
+LEARNING_RATES = {"logistic regression": 0.05, "MLP": 0.01, "CNN": 0.005, "ResNet": 0.01}
 
 
 def train(model, images, labels, steps, lr, seed=0, batch=64):
     """Adam on random mini-batches, the learning rate falling linearly to a tenth."""
     rng = np.random.default_rng(seed)
     optimizer = optim.Adam(model.parameters(), lr=lr)
+    model.train()  # batch normalisation: the batch's own statistics
     for step in range(steps):
         rows = rng.integers(0, len(labels), batch)
         loss = nn.cross_entropy(model(Tensor(images[rows])), labels[rows])
@@ -94,6 +137,7 @@ def train(model, images, labels, steps, lr, seed=0, batch=64):
 
 
 def predict(model, images):
+    model.eval()  # batch normalisation: the running statistics, so each image counts alone
     with no_grad():
         return model(Tensor(images)).numpy().argmax(axis=1)
 
@@ -126,7 +170,7 @@ def plot(results, path):
             ha="center",
         )
     chart.set_xscale("log")
-    chart.set_xlim(200, 5e5)
+    chart.set_xlim(200, 2e6)
     low = min(100 * a for a in results["accuracy"].values())
     chart.set_ylim(low - 2, 100.5)
     chart.set_xlabel("multiply-adds per image (log scale)")
@@ -162,8 +206,8 @@ def plot(results, path):
 
 
 def main(out="out", quick=False):
-    """Train the three models; return accuracies, costs, the CNN's predictions and the files."""
-    steps = 600 if quick else 3000  # mini-batches of 64, for every model
+    """Train the four models; return accuracies, costs, the CNN's predictions and the files."""
+    steps = 400 if quick else 3000  # mini-batches of 64, for every model
     train_x, train_y, test_x, test_y, train_index, test_index = load_digit_images()
     print(f"{len(train_y)} training digits, {len(test_y)} test digits, each 8x8 pixels")
     results = {name: {} for name in ("accuracy", "params", "mult_adds", "predictions")}
@@ -200,6 +244,6 @@ def main(out="out", quick=False):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out", help="folder for the pictures (default: out/)")
-    parser.add_argument("--quick", action="store_true", help="600 steps per model, not 3000: seconds")
+    parser.add_argument("--quick", action="store_true", help="400 steps per model, not 3000: seconds")
     arguments = parser.parse_args()
     main(arguments.out, arguments.quick)

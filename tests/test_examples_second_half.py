@@ -84,17 +84,20 @@ def test_08_digits(tmp_path):
     assert accuracy == pytest.approx(results["accuracy"])
     assert accuracy["CNN"] >= 0.90  # quick mode (the full run reaches 97% and more)
     assert accuracy["CNN"] > accuracy["logistic regression"]
+    assert accuracy["ResNet"] >= 0.95  # batch norm, residual blocks, global average pooling
     # parameters and multiply-adds per image, from the layer shapes
     conv1, conv2 = 16 * 1 * 3 * 3, 32 * 16 * 3 * 3  # weights of the two 3x3 convolutions
     assert results["params"] == {
         "logistic regression": 64 * 10 + 10,
         "MLP": (64 * 64 + 64) + (64 * 10 + 10),
         "CNN": (conv1 + 16) + (conv2 + 32) + (128 * 64 + 64) + (64 * 10 + 10),
+        "ResNet": 8 * 9 + 4 * 8 * 8 * 9 + 5 * 2 * 8 + (8 * 10 + 10),  # convs, 5 BatchNorms, Linear
     }
     assert results["mult_adds"] == {
         "logistic regression": 640,
         "MLP": 64 * 64 + 64 * 10,
         "CNN": conv1 * 8 * 8 + conv2 * 4 * 4 + 128 * 64 + 64 * 10,  # convolutions: every pixel
+        "ResNet": 8 * 9 * 64 + 2 * 8 * 8 * 9 * 64 + 2 * 8 * 8 * 9 * 16 + 8 * 10,
     }
     cnn = results["predictions"]["CNN"]
     counts = results["confusion"]
@@ -103,7 +106,7 @@ def test_08_digits(tmp_path):
         assert counts[i].sum() == np.sum(labels == i) and counts[:, i].sum() == np.sum(cnn == i)
     assert [m[0] for m in results["mistakes"]] == np.flatnonzero(cnn != labels).tolist()
     assert all(cnn[i] == p and labels[i] == t for i, p, t in results["mistakes"])
-    assert stdout.count("total ") == 3  # one nn.summary table per model
+    assert stdout.count("total ") == 4  # one nn.summary table per model
     assert_png(results["files"][0])
 
 

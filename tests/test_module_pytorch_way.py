@@ -210,3 +210,19 @@ def test_a_module_that_holds_its_parent_is_walked_once():
     outer[0].owner = outer  # a back-reference: no endless walk
     assert [n for n, _ in outer.named_modules(remove_duplicate=False)] == ["", "0"]
     assert list(outer.state_dict()) == ["0.weight", "0.bias"]
+
+
+def test_image_layers_print_as_pytorch_prints_them(torch):
+    def build(lib):
+        return lib.Sequential(
+            lib.ConvTranspose2d(16, 8, 2, stride=2),
+            lib.BatchNorm2d(8),
+            lib.AvgPool2d(2),
+            lib.AdaptiveAvgPool2d(1),
+            lib.Upsample(scale_factor=2),
+            lib.BatchNorm1d(3),
+            lib.ConvTranspose2d(3, 4, 3, padding=1, output_padding=0, bias=False),
+            lib.ConvTranspose2d(3, 4, 3, stride=2, output_padding=1),
+        )
+
+    assert repr(build(nn)) == repr(build(torch.nn))

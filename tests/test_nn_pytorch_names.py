@@ -106,6 +106,7 @@ SINGLE_ROWS = [
     ("F.tanh", lambda x: F.tanh(x), lambda x: _t().tanh(x), (4, 3)),
     ("F.sigmoid", lambda x: F.sigmoid(x), lambda x: _t().sigmoid(x), (4, 3)),
     ("F.max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _tf().max_pool2d(x, 2), (1, 2, 4, 4)),
+    ("F.avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: _tf().avg_pool2d(x, 2), (1, 2, 4, 4)),
     (
         "F.dropout_eval",
         lambda x: F.dropout(x, 0.5, training=False),

@@ -140,6 +140,12 @@ _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
     "conv2d": ("g through {1}, added back onto each window (col2im)", "g.T @ the windows of {0}",
                "g summed over the batch and the positions"),
     "max_pool2d": ("g at each window's maximum",), "dropout": ("g * the mask (0, or 1/(1-p))",),
+    "conv_transpose2d": ("g.conv2d({1}): a plain convolution of g", "{0}.T @ the windows of g",
+                         "g summed over the batch and the positions"),
+    "avg_pool2d": ("g / (kh*kw) spread over each window",),
+    "upsample_nearest2d": ("g summed over each block",),
+    "batch_norm": ("{1} / std * (g - mean(g) - x_hat * mean(g * x_hat)) per channel while training, "
+                   "g * {1} / std in eval mode", "g * x_hat summed per channel", "g summed per channel"),
     "rnn_cell": ("(g * phi') @ {2}", "(g * phi') @ {3}", "(g * phi').T @ {0}", "(g * phi').T @ {1}",
                  "g * phi' summed over the rows", "g * phi' summed over the rows"),
 }

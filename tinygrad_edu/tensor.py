@@ -17,6 +17,7 @@ split over several files, one concept each:
 * tensor_arithmetic.py: ``+ - * / ** @`` with broadcasting, and ``unbroadcast``;
 * tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax;
 * tensor_conv.py: conv2d and max_pool2d on NCHW images;
+* tensor_pool.py, tensor_norm.py: average pooling, upsampling; batch normalisation;
 * tensor_select.py: abs, clip, min, argmax/argmin, comparisons ``< <= > >=``, where;
 * tensor_shape.py: cat, stack, flatten.
 
@@ -49,12 +50,15 @@ import numpy as np
 from . import tensor_arithmetic as arithmetic
 from . import tensor_conv as conv
 from . import tensor_ops as ops
+from . import tensor_pool as pool
 from . import tensor_select as select
 from . import tensor_shape as shaping
 from .graph import add_finished_terms, collecting_terms, topological_order
 from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, unbroadcast
 from .tensor_conv import CONV_BACKWARD_RULES
+from .tensor_norm import NORM_BACKWARD_RULES
 from .tensor_ops import OPS_BACKWARD_RULES
+from .tensor_pool import POOL_BACKWARD_RULES
 from .tensor_select import SELECT_BACKWARD_RULES
 from .tensor_shape import SHAPE_BACKWARD_RULES
 
@@ -213,6 +217,7 @@ class Tensor:
     __getitem__ = ops.getitem
     softmax, log_softmax = ops.softmax, ops.log_softmax
     conv2d, max_pool2d = conv.conv2d, conv.max_pool2d
+    conv_transpose2d, avg_pool2d = conv.conv_transpose2d, pool.avg_pool2d
     abs, clip, min = select.abs, select.clip, select.min
     argmax, argmin = select.argmax, select.argmin
     __lt__, __le__, __gt__, __ge__ = select.lt, select.le, select.gt, select.ge  # (no ==, see there)
@@ -407,6 +412,8 @@ BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     **ARITHMETIC_BACKWARD_RULES,  # + - * / ** @ and neg (tensor_arithmetic.py)
     **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
     **CONV_BACKWARD_RULES,  # conv2d, max_pool2d (tensor_conv.py)
+    **POOL_BACKWARD_RULES,  # avg_pool2d, upsample_nearest2d (tensor_pool.py)
+    **NORM_BACKWARD_RULES,  # batch_norm (tensor_norm.py)
     **SELECT_BACKWARD_RULES,  # abs, clip, min, where (tensor_select.py)
     **SHAPE_BACKWARD_RULES,  # cat, stack (tensor_shape.py)
 }

@@ -228,6 +228,14 @@ def _col2im(
     N, C, H, W = x_shape
     F, _, kh, kw = weight.shape
     H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    if sh == sw == 1 and F < C and ph < kh and pw < kw:
+        # With stride 1, dL/dx is itself a convolution of g, with every kernel flipped (i, j ->
+        # kh-1-i, kw-1-j), in and out swapped and padding k-1-p: one im2col of g (F*kh*kw rows)
+        # and one product, cheaper than kh*kw passes over dL/dx when g has fewer channels.
+        g_images = g_mat.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # an (N, F, Ho, Wo) view
+        cols = _patch_matrix(g_images, kh, kw, 1, 1, kh - 1 - ph, kw - 1 - pw, ones=False)  # (F*kh*kw, H*W*N)
+        flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, F * kh * kw)  # (C, F*kh*kw)
+        return (flipped @ cols).reshape(C, H, W, N).transpose(3, 0, 1, 2)  # an (N, C, H, W) view
     dxp = np.zeros((C, H + 2 * ph, W + 2 * pw, N), g_mat.dtype)  # (C, Hp, Wp, N)
     for i in range(kh):
         for j in range(kw):
@@ -235,6 +243,141 @@ def _col2im(
             # (C, Ho, Wo, N) slice of every pixel that offset (i, j) read
             dxp[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_piece.reshape(C, H_out, W_out, N)
     return dxp[:, ph : ph + H, pw : pw + W].transpose(3, 0, 1, 2)  # an (N, C, H, W) view
+
+
+# ***** transposed convolution: the input gradient of a convolution, as a layer *****
+
+
+def conv_transpose2d(
+    self: Tensor,
+    weight: Tensor,
+    bias: Optional[Tensor] = None,
+    stride: IntPair = 1,
+    padding: IntPair = 0,
+    output_padding: IntPair = 0,
+) -> Tensor:
+    """Transposed convolution of NCHW images, as PyTorch's ``conv_transpose2d``: each input
+    pixel *scatters* a kernel-sized stamp onto the output, so a stride of 2 doubles the size.
+
+    ``self`` is (N, C_in, H, W), ``weight`` (C_in, C_out, kh, kw) (in before out: the layout of
+    the convolution it transposes), ``bias`` (C_out,) or None. The result is (N, C_out, H_out,
+    W_out) with H_out = (H - 1) * stride - 2 * padding + kh + output_padding (the same for W);
+    ``output_padding`` (smaller than the stride) adds rows and columns at the bottom and right
+    that only the bias reaches, so that the size matches a convolution's input exactly.
+
+    Why "transposed": a convolution ``y = x.conv2d(W, stride=s, padding=p)`` is linear in x,
+    y = A x for a big sparse matrix A. Its input gradient is dL/dx = A.T dL/dy, and that A.T
+    applied to an image is this function: ``x.conv_transpose2d(W, stride=s, padding=p)``
+    equals conv2d's dL/dx for dL/dy = x. So its forward is conv2d's col2im, and its backward
+    (A.T)^T = A is a plain conv2d. The idea, as plain loops::
+
+        out = zeros((N, C_out, H_out + 2*ph, W_out + 2*pw))   # padded, cut off at the end
+        for n in range(N):
+            for c in range(C_in):
+                for h in range(H):
+                    for w in range(W):             # pixel (h, w) stamps its kernel at (h*sh, w*sw)
+                        out[n, :, h*sh : h*sh + kh, w*sw : w*sw + kw] += x[n, c, h, w] * W[c]
+        out = out[:, :, ph : ph + H_out, pw : pw + W_out] + b[:, None, None]
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import Tensor
+    >>> x = Tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
+    >>> x.conv_transpose2d(Tensor(np.ones((1, 1, 2, 2))), stride=2).data[0, 0].tolist()
+    [[1.0, 1.0, 2.0, 2.0], [1.0, 1.0, 2.0, 2.0], [3.0, 3.0, 4.0, 4.0], [3.0, 3.0, 4.0, 4.0]]
+    >>> k = Tensor(np.arange(4.0).reshape(1, 1, 2, 2))   # the relation: conv2d's input gradient
+    >>> z = Tensor(np.zeros((1, 1, 4, 4)), requires_grad=True)
+    >>> z.conv2d(k, stride=2).backward(x.data)
+    >>> bool((z.grad == x.conv_transpose2d(k, stride=2).data).all())
+    True
+    """
+    x = self.data
+    if not isinstance(weight, type(self)):
+        raise TypeError(f"conv_transpose2d: weight must be a Tensor, got {type(weight).__name__}")
+    _check_images("conv_transpose2d", x)
+    w = weight.data
+    if w.ndim != 4:
+        raise ValueError(f"conv_transpose2d: weight must be 4-D (in, out, kh, kw), got shape {w.shape}")
+    N, C, H, W = x.shape
+    C_w, F, kh, kw = w.shape
+    if C_w != C:
+        raise ValueError(
+            f"conv_transpose2d: input of shape {x.shape} has {C} channels, but weight of shape "
+            f"{w.shape} expects {C_w} (weight is (in, out, kh, kw))"
+        )
+    prev: Tuple[Tensor, ...] = (self, weight)
+    if bias is not None:
+        if not isinstance(bias, type(self)):
+            raise TypeError(f"conv_transpose2d: bias must be a Tensor or None, got {type(bias).__name__}")
+        if bias.data.shape != (F,):
+            raise ValueError(
+                f"conv_transpose2d: bias must have shape ({F},) for weight of shape {w.shape}, "
+                f"got {bias.shape}"
+            )
+        prev = (self, weight, bias)
+    sh, sw = _pair("stride", stride, 1)
+    ph, pw = _pair("padding", padding, 0)
+    oh, ow = _pair("output_padding", output_padding, 0)
+    if oh >= sh or ow >= sw:
+        raise ValueError(
+            f"conv_transpose2d: output_padding {(oh, ow)} must be smaller than the stride {(sh, sw)}"
+        )
+    if w.size == 0:
+        raise ValueError(f"conv_transpose2d: weight of shape {w.shape} has no entries")
+    H_out, W_out = (H - 1) * sh - 2 * ph + kh + oh, (W - 1) * sw - 2 * pw + kw + ow
+    if H_out < 1 or W_out < 1:
+        raise ValueError(
+            f"conv_transpose2d: input of shape {x.shape} with weight of shape {w.shape}, stride "
+            f"{(sh, sw)} and padding {(ph, pw)} gives an empty {H_out}x{W_out} output"
+        )
+    x_mat = _batch_last(x).reshape(C, H * W * N)  # (N, C, H, W) -> (C, H*W*N); free if batch-last
+    if sh == kh and sw == kw and ph == pw == 0:  # the stamps tile the output: no overlap
+        out = _stamps_side_by_side(w, x_mat, (C, H, W, N), oh, ow)  # (F, H_out, W_out, N)
+    else:  # conv2d's input gradient with this image as dL/dy (see the docstring)
+        out = _batch_last(_col2im(w, x_mat, (N, F, H_out, W_out), sh, sw, ph, pw))
+    if bias is not None:
+        out += bias.data[:, None, None, None]  # (F, 1, 1, 1): b[f] on every pixel of channel f
+    data = out.transpose(3, 0, 1, 2)  # an (N, F, H_out, W_out) view
+    return self._result(data, prev, "conv_transpose2d", (sh, sw, ph, pw))
+
+
+def _stamps_side_by_side(
+    w: np.ndarray, x_mat: np.ndarray, x_shape: Tuple[int, int, int, int], oh: int, ow: int
+) -> np.ndarray:
+    """The transposed convolution when stride = kernel and no padding (a U-Net's upsampling):
+    the stamps of neighbouring pixels do not overlap, so it is one matrix product, every pixel
+    times every kernel entry, and one copy that puts each stamp in its place. Same numbers as
+    col2im, fewer passes over memory."""
+    C, H, W, N = x_shape
+    _, F, kh, kw = w.shape
+    stamps = w.reshape(C, F * kh * kw).T @ x_mat  # (F*kh*kw, C) @ (C, H*W*N) -> (F*kh*kw, H*W*N)
+    out = np.empty((F, H * kh + oh, W * kw + ow, N), stamps.dtype)  # (F, H_out, W_out, N)
+    body = out[:, : H * kh, : W * kw].reshape(F, H, kh, W, kw, N)  # a view: pixel (h, w), entry (i, j)
+    np.copyto(body, stamps.reshape(F, kh, kw, H, W, N).transpose(0, 3, 1, 4, 2, 5))
+    out[:, H * kh :] = 0.0  # the output_padding rows and columns: no stamp reaches them
+    out[:, :, W * kw :] = 0.0
+    return out
+
+
+def conv_transpose2d_backward(out: Tensor, g: np.ndarray) -> None:
+    # out = A.T x (A: the convolution with the same weight, stride and padding), so
+    #   dL/dx = A g             a plain conv2d of g: dL/dx = g.conv2d(W) (im2col of g, one product)
+    #   dL/dW[c, f, i, j] = sum over n, h, w of x[n, c, h, w] * gpad[n, f, h*sh + i, w*sw + j]
+    #                           (x as a matrix times the same patch matrix of g, transposed)
+    #   dL/db = g summed over the batch and the positions
+    x, weight = out._prev[0], out._prev[1]
+    sh, sw, ph, pw = out._ctx
+    C, F, kh, kw = weight.data.shape
+    N, _, H, W = x.data.shape
+    cols = _patch_matrix(g, kh, kw, sh, sw, ph, pw, ones=False)  # (F*kh*kw, H*W*N): patches of g
+    if x.requires_grad:
+        dx = weight.data.reshape(C, F * kh * kw) @ cols  # (C, F*kh*kw) @ (F*kh*kw, H*W*N)
+        x._add_grad(dx.reshape(C, H, W, N).transpose(3, 0, 1, 2))  # an (N, C, H, W) view
+    if weight.requires_grad:
+        x_mat = _batch_last(x.data).reshape(C, H * W * N)  # (C, H*W*N)
+        d_w = (cols @ x_mat.T).T  # (C, F*kh*kw): x_mat @ cols.T, which BLAS computes faster this way
+        weight._add_grad(d_w.reshape(C, F, kh, kw))
+    if len(out._prev) == 3 and out._prev[2].requires_grad:
+        out._prev[2]._add_grad(g.sum(axis=(0, 2, 3)))  # (F,)
 
 
 # ***** max-pooling *****
@@ -326,5 +469,6 @@ def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
 CONV_BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     "conv2d": conv2d_backward,
     "max_pool2d": max_pool2d_backward,
+    "conv_transpose2d": conv_transpose2d_backward,
 }
 # fmt: on

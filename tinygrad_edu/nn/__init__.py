@@ -5,6 +5,7 @@
   ``Tanh``, ``Sigmoid``, ``Dropout``, ``Residual`` (a skip connection), ``RNNCell`` (one
   recurrent step);
 * for images (NCHW): ``Conv2d`` (weight (out, in, kh, kw)), ``MaxPool2d``, ``Flatten``;
+  ``ConvTranspose2d``, ``Upsample``, ``BatchNorm1d``/``2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``;
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
   logits), ``cross_entropy`` (logits and integer class labels).
 * PyTorch's everyday names: ``Identity``, ``LeakyReLU``, ``Softmax``, ``LogSoftmax``; the
@@ -17,11 +18,13 @@ Every module has ``parameters()``, ``zero_grad()``, ``save(path)`` and ``load(pa
 
 from . import functional
 from .activations import Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from .conv import Conv2d, Flatten, MaxPool2d
+from .conv import Conv2d, ConvTranspose2d, Flatten, MaxPool2d
 from .layers import Dropout, Linear, Residual, Sequential
 from .loss_modules import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .losses import binary_cross_entropy, cross_entropy, l1_loss, mse_loss
 from .module import Module, ModuleList, Parameter
+from .norm import BatchNorm1d, BatchNorm2d
+from .pool import AdaptiveAvgPool2d, AvgPool2d, Upsample
 from .recurrent import RNNCell
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 from .summary import Summary, summary
@@ -45,6 +48,12 @@ __all__ = [
     "Conv2d",
     "MaxPool2d",
     "Flatten",
+    "ConvTranspose2d",
+    "Upsample",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
     "mse_loss",
     "binary_cross_entropy",
     "cross_entropy",

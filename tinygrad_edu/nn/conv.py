@@ -1,4 +1,4 @@
-"""Layers for images: ``Conv2d``, ``MaxPool2d`` and ``Flatten``, in PyTorch's layout.
+"""Layers for images: ``Conv2d``, ``ConvTranspose2d``, ``MaxPool2d`` and ``Flatten``, in PyTorch's layout.
 
 A LeNet-style network is convolution -> ReLU -> pooling, twice, then ``Flatten`` and a
 ``Linear`` classifier. Images are NCHW: (batch, channels, height, width).
@@ -74,6 +74,69 @@ class Conv2d(Module):
 
     def extra_repr(self) -> str:  # PyTorch's: padding only when there is some, bias only when off
         padding = "" if self.padding == (0, 0) else f", padding={self.padding}"
+        bias = "" if self.bias is not None else ", bias=False"
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}{padding}{bias}"
+        )
+
+
+class ConvTranspose2d(Module):
+    """A transposed convolution layer (learned upsampling, as in a U-Net's decoder):
+    ``x.conv_transpose2d(weight, bias, stride, padding, output_padding)`` with its own weights.
+
+    ``weight`` is (in_channels, out_channels, kh, kw) and ``bias`` (out_channels,), both drawn
+    from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = out_channels * kh * kw, PyTorch's
+    range (its init reads the weight's second axis as the fan-in). With kernel_size = stride =
+    2 it doubles the height and the width.
+
+    >>> up = ConvTranspose2d(16, 8, kernel_size=2, stride=2, rng=0)
+    >>> up.weight.shape, up(Tensor(np.zeros((1, 16, 4, 4)))).shape
+    ((16, 8, 2, 2), (1, 8, 8, 8))
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair = 1,
+        padding: IntPair = 0,
+        output_padding: IntPair = 0,
+        bias: bool = True,
+        rng: RandomSource = None,
+    ) -> None:
+        _check_size("in_channels", in_channels)
+        _check_size("out_channels", out_channels)
+        if type(bias) is not bool:
+            raise TypeError(f"bias must be True or False, got {type(bias).__name__}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair("kernel_size", kernel_size, 1)
+        self.stride = _pair("stride", stride, 1)
+        self.padding = _pair("padding", padding, 0)
+        self.output_padding = _pair("output_padding", output_padding, 0)
+        if self.output_padding[0] >= self.stride[0] or self.output_padding[1] >= self.stride[1]:
+            raise ValueError(
+                f"ConvTranspose2d: output_padding {self.output_padding} must be smaller than "
+                f"the stride {self.stride}"
+            )
+        kh, kw = self.kernel_size
+        uniform = random_source(rng, "ConvTranspose2d").uniform
+        bound = 1.0 / math.sqrt(self.out_channels * kh * kw)  # 1 / sqrt(fan_in), PyTorch's
+        shape = (self.in_channels, self.out_channels, kh, kw)
+        self.weight = Tensor(uniform(-bound, bound, size=shape), requires_grad=True, label="weight")
+        self.bias: Optional[Tensor] = None
+        if bias:
+            b = uniform(-bound, bound, size=(self.out_channels,))
+            self.bias = Tensor(b, requires_grad=True, label="bias")
+
+    def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
+        x = _as_tensor(x, "ConvTranspose2d")
+        return x.conv_transpose2d(self.weight, self.bias, self.stride, self.padding, self.output_padding)
+
+    def extra_repr(self) -> str:  # PyTorch's: padding and output_padding only when there is some
+        padding = "" if self.padding == (0, 0) else f", padding={self.padding}"
+        padding += "" if self.output_padding == (0, 0) else f", output_padding={self.output_padding}"
         bias = "" if self.bias is not None else ", bias=False"
         return (
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

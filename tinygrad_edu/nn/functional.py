@@ -41,6 +41,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "conv2d",
     "max_pool2d",
+    "avg_pool2d",
     "dropout",
 ]
 
@@ -121,6 +122,15 @@ def conv2d(
 def max_pool2d(input: ArrayLike, kernel_size: IntPair, stride: Optional[IntPair] = None) -> Tensor:
     """The maximum of each window of NCHW images, as ``Tensor.max_pool2d``."""
     return _as_tensor(input, "max_pool2d").max_pool2d(kernel_size, stride)
+
+
+def avg_pool2d(input: ArrayLike, kernel_size: IntPair, stride: Optional[IntPair] = None) -> Tensor:
+    """The mean of each window of NCHW images, as ``Tensor.avg_pool2d``.
+
+    >>> avg_pool2d(Tensor(np.arange(4.0).reshape(1, 1, 2, 2)), 2).data.tolist()
+    [[[[1.5]]]]
+    """
+    return _as_tensor(input, "avg_pool2d").avg_pool2d(kernel_size, stride)
 
 
 def dropout(input: ArrayLike, p: float = 0.5, training: bool = True, rng: RandomSource = None) -> Tensor:

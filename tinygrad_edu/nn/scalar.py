@@ -142,4 +142,3 @@ class MLP(Module):
             outs = [y] if isinstance(y, Value) else y  # a layer of one neuron returns one Value
             h = outs  # each layer's outputs are the next layer's inputs
         return outs[0] if len(outs) == 1 else outs
-

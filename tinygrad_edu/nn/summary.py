@@ -6,6 +6,10 @@ layer is used once for each output position, which gives the counts of the contr
 
 * ``Linear``: batch x nin x nout (each of the nout units sums nin products, per example);
 * ``Conv2d``: batch x out x H_out x W_out x in x kh x kw (the kernel at every output pixel);
+* ``ConvTranspose2d``: batch x in x H_in x W_in x out x kh x kw, over the *input* pixels, each of
+  which scatters a kernel (with padding some of those products fall outside the output and
+  are still counted: it is the work done, as for the convolution it transposes);
+* ``BatchNorm``, pooling and ``Upsample``: 0 (no weight multiplies an input and is summed);
 * ``RNNCell``: batch x hidden x (input + hidden) (x W_ih^T and h W_hh^T);
 * a scalar ``Neuron`` nin, a ``Layer`` nin x nout (per example);
 * layers without weights (activations, pooling, ...) count 0; biases add, they do not multiply.
@@ -46,7 +50,7 @@ import numpy as np
 
 from ..tensor import Tensor, no_grad
 from ..value import Value
-from .conv import Conv2d
+from .conv import Conv2d, ConvTranspose2d
 from .layers import Linear
 from .module import Module
 from .recurrent import RNNCell
@@ -136,6 +140,13 @@ def _mult_adds(module: Module, shape: Shape) -> int:
     if isinstance(module, Conv2d):  # (N, out, H_out, W_out): N x H_out x W_out x (out x in x kh x kw)
         n, _, h_out, w_out = shape
         return n * h_out * w_out * module.weight.data.size
+    if isinstance(module, ConvTranspose2d):  # counted over the INPUT pixels, each stamping a kernel:
+        # batch x in x H_in x W_in x out x kh x kw, with H_in = (H_out + 2p - kh - output_padding) // s + 1
+        n, _, h_out, w_out = shape
+        (kh, kw), (sh, sw), (ph, pw) = module.kernel_size, module.stride, module.padding
+        h_in = (h_out + 2 * ph - kh - module.output_padding[0]) // sh + 1
+        w_in = (w_out + 2 * pw - kw - module.output_padding[1]) // sw + 1
+        return n * h_in * w_in * module.weight.data.size
     if isinstance(module, RNNCell):  # (batch, hidden): batch x hidden x (input + hidden)
         return shape[0] * (module.weight_ih.data.size + module.weight_hh.data.size)
     if isinstance(module, Layer):  # nin x nout, one example
