@@ -50,7 +50,8 @@ from ..value import Value
 from .conv import Conv2d
 from .layers import Linear
 from .module import Module
-from .recurrent import RNNCell
+from .recurrent import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN
 from .scalar import MLP, Layer, Neuron
 
 Shape = Optional[Tuple[int, ...]]  # None: the output was not an array or Values
@@ -127,6 +128,8 @@ def _recording_class(cls: type, shapes: Dict[int, List[Shape]]) -> type:
 
 
 def _shape_of(out: Any) -> Shape:
+    if isinstance(out, tuple) and out and isinstance(out[0], Tensor):
+        out = out[0]  # a recurrent module's (output, h_n) or a cell's (h', c'): the first
     if isinstance(out, Tensor):
         return out.shape
     if isinstance(out, Value):
@@ -145,8 +148,18 @@ def _mult_adds(module: Module, shape: Shape) -> int:
     if isinstance(module, Conv2d):  # (N, out, H_out, W_out): N x H_out x W_out x (out x in x kh x kw)
         n, _, h_out, w_out = shape
         return n * h_out * w_out * module.weight.data.size
-    if isinstance(module, RNNCell):  # (batch, hidden): batch x hidden x (input + hidden)
+    if isinstance(
+        module, (RNNCell, LSTMCell, GRUCell)
+    ):  # h' (batch, hidden): batch x gates*hidden x (input + hidden)
         return shape[0] * (module.weight_ih.data.size + module.weight_hh.data.size)
+    if isinstance(
+        module, (RNN, LSTM, GRU)
+    ):  # output (T, batch, hidden) or (batch, T, hidden): the cell's count x T, per layer
+        per_step = sum(
+            module._weights(f"_l{k}")[0].data.size + module._weights(f"_l{k}")[1].data.size
+            for k in range(module.num_layers)
+        )
+        return shape[0] * shape[1] * per_step
     if isinstance(module, Layer):  # nin x nout, one example
         return sum(len(neuron.w) for neuron in module.neurons)
     if isinstance(module, Neuron):
