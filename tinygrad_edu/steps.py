@@ -147,14 +147,15 @@ _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
                  "da_x summed over the rows", "da_h summed over the rows"),
     "part": ("g put back where the part came from, 0 elsewhere",),
     # G: every step's dL/da, carried back through time (BPTT); sums over t are one product
-    "rnn_layer": ("G @ {3}, every step at once", "G_1 @ {3}", "G.T @ {0}, over all steps",
-                  "G.T @ [{1}; h_1 .. h_(T-1)]", "G summed over steps and rows", "G summed over steps and rows"),
-    "lstm_layer": ("G @ {4}, every step at once", "G_1 @ {4}", "dL/dc_1 * f_1, carried back through time",
+    "rnn_layer": ("G @ {2}, every step at once", "G_1 @ {3}", "G.T @ {0}, over all steps",
+                  "G.T @ [{1}; h_1 .. h_(T-1)]", "G summed over steps and rows",
+                  "G summed over steps and rows"),
+    "lstm_layer": ("G @ {3}, every step at once", "G_1 @ {4}", "dL/dc_1 * f_1, carried back through time",
                    "G.T @ {0}, over all steps", "G.T @ [{1}; h_1 .. h_(T-1)]",
                    "G summed over steps and rows", "G summed over steps and rows"),
-    "gru_layer": ("G_x @ {3}, every step at once", "dL/dh_1 * z_1 + G_h,1 @ {3}", "G_x.T @ {0}, over all steps",
-                  "G_h.T @ [{1}; h_1 .. h_(T-1)]", "G_x summed over steps and rows",
-                  "G_h summed over steps and rows"),
+    "gru_layer": ("G_x @ {2}, every step at once", "dL/dh_1 * z_1 + G_h,1 @ {3}",
+                  "G_x.T @ {0}, over all steps", "G_h.T @ [{1}; h_1 .. h_(T-1)]",
+                  "G_x summed over steps and rows", "G_h summed over steps and rows"),
 }
 _ANY_NUMBER_OF_INPUTS = {"cat", "stack"}
 # fmt: on

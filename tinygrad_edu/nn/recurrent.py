@@ -256,6 +256,7 @@ class _Recurrent(Module):
     """What every recurrent module shares: sizes, PyTorch's initialisation and input checks."""
 
     gates = 1  # how many blocks of `hidden` rows the weights have
+    nonlinearity = "tanh"  # the Elman modules may say 'relu'
 
     def _setup(self, input_size: int, hidden_size: int, bias: bool, rng: RandomSource) -> Any:
         _check_size("input_size", input_size)
@@ -292,13 +293,14 @@ class _Recurrent(Module):
             s = _as_tensor(s, f"{type(self).__name__} ({what})")
         if s.data.shape != shape:
             raise ValueError(
-                f"{self!r}: {what} must have shape {shape} for x of shape {x_shape or like.shape}, got {s.shape}"
+                f"{self!r}: {what} must have shape {shape} for x of shape {x_shape or like.shape}, "
+                f"got {s.shape}"
             )
         return s
 
     def __repr__(self) -> str:
         extra = "" if self.bias else ", bias=False"
-        if getattr(self, "nonlinearity", "tanh") != "tanh":
+        if self.nonlinearity != "tanh":
             extra += f", nonlinearity={self.nonlinearity!r}"
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra})"
 

@@ -43,10 +43,10 @@ from .recurrent import NONLINEARITIES, ArrayLike, Weights, _phi_slope, _Recurren
 def _input_projection(x: np.ndarray, weights: Weights, with_bias: bool = True) -> np.ndarray:
     """x W_ih^T (+ b_ih + b_hh) for all steps at once: (T, batch, input) -> (T, batch, G)."""
     T, B, _ = x.shape
-    xa = x.reshape(T * B, -1).dot(weights[0].data.T)  # (T*B, input) @ (input, G)
+    xa = x.reshape(T * B, x.shape[2]).dot(weights[0].data.T)  # (T*B, input) @ (input, G)
     if with_bias and len(weights) == 4:
         xa += weights[2].data + weights[3].data
-    return xa.reshape(T, B, -1)
+    return xa.reshape(T, B, xa.shape[1])
 
 
 def rnn_layer(x: Tensor, h0: Tensor, weights: Weights, nonlinearity: str = "tanh") -> Tensor:
@@ -54,7 +54,8 @@ def rnn_layer(x: Tensor, h0: Tensor, weights: Weights, nonlinearity: str = "tanh
     ``rnn_layer``) whose data is (T, batch, hidden): h_1 .. h_T.
 
     >>> one = Tensor(np.ones((1, 1)))
-    >>> rnn_layer(Tensor(np.ones((3, 1, 1))), Tensor(np.zeros((1, 1))), (one, one)).data.ravel().round(3).tolist()
+    >>> hs = rnn_layer(Tensor(np.ones((3, 1, 1))), Tensor(np.zeros((1, 1))), (one, one))
+    >>> hs.data.ravel().round(3).tolist()
     [0.762, 0.941, 0.959]
     """
     a = _input_projection(x.data, weights)  # (T, batch, hidden); becomes h_1 .. h_T in place
@@ -103,11 +104,13 @@ def _add_layer_grads(
     if h0.requires_grad:
         h0._add_grad(G_h[0].dot(W_hh.data))  # (B, G) @ (G, hidden)
     if W_ih.requires_grad:
-        W_ih._add_grad(Gx.T.dot(x.data.reshape(T * B, -1)))  # (G, T*B) @ (T*B, input)
+        W_ih._add_grad(Gx.T.dot(x.data.reshape(T * B, x.data.shape[2])))  # (G, T*B) @ (T*B, input)
     if W_hh.requires_grad:  # h_(t-1) of step t: h_0 for the first, hs[t - 1] for the others
         grad = G_h[0].T.dot(h0.data)  # (G, B) @ (B, hidden)
         if T > 1:
-            grad += Gh[B:].T.dot(hs[:-1].reshape((T - 1) * B, -1))  # (G, (T-1)*B) @ ((T-1)*B, hidden)
+            grad += Gh[B:].T.dot(
+                hs[:-1].reshape((T - 1) * B, hs.shape[2])
+            )  # (G, (T-1)*B) @ ((T-1)*B, hidden)
         W_hh._add_grad(grad)
     if len(weights) == 4:
         for bias, rows in ((weights[2], Gx), (weights[3], Gh)):

@@ -150,16 +150,14 @@ def _mult_adds(module: Module, shape: Shape) -> int:
         return n * h_out * w_out * module.weight.data.size
     if isinstance(
         module, (RNNCell, LSTMCell, GRUCell)
-    ):  # h' (batch, hidden): batch x gates*hidden x (input + hidden)
-        return shape[0] * (module.weight_ih.data.size + module.weight_hh.data.size)
+    ):  # h' (batch, hidden): batch x gates*hidden x (in + hidden)
+        w = module._weights()
+        return shape[0] * (w[0].data.size + w[1].data.size)
     if isinstance(
         module, (RNN, LSTM, GRU)
-    ):  # output (T, batch, hidden) or (batch, T, hidden): the cell's count x T, per layer
-        per_step = sum(
-            module._weights(f"_l{k}")[0].data.size + module._weights(f"_l{k}")[1].data.size
-            for k in range(module.num_layers)
-        )
-        return shape[0] * shape[1] * per_step
+    ):  # output (T, batch, hidden) or (batch, T, hidden): that x T, per layer
+        layers = [module._weights(f"_l{k}") for k in range(module.num_layers)]
+        return shape[0] * shape[1] * sum(w[0].data.size + w[1].data.size for w in layers)
     if isinstance(module, Layer):  # nin x nout, one example
         return sum(len(neuron.w) for neuron in module.neurons)
     if isinstance(module, Neuron):
