@@ -56,7 +56,7 @@ def rnn_layer(x: Tensor, h0: Tensor, weights: Weights, nonlinearity: str = "tanh
     >>> one = Tensor(np.ones((1, 1)))
     >>> hs = rnn_layer(Tensor(np.ones((3, 1, 1))), Tensor(np.zeros((1, 1))), (one, one))
     >>> hs.data.ravel().round(3).tolist()
-    [0.762, 0.941, 0.959]
+    [0.762, 0.943, 0.96]
     """
     a = _input_projection(x.data, weights)  # (T, batch, hidden); becomes h_1 .. h_T in place
     W_hh_T = weights[1].data.T  # (hidden, hidden)
@@ -167,20 +167,25 @@ def _lstm_layer_backward(out: Tensor, g: np.ndarray) -> None:
     n = n4 // 4
     q = gates.reshape(T, B, 4, n)  # (T, batch, 4, hidden): gate k is q[:, :, k]
     i, f, g_gate, o = q[:, :, 0], q[:, :, 1], q[:, :, 2], q[:, :, 3]
-    slope = q * (1.0 - q)  # sigmoid' for i, f, o (the g slot is redone below)
+    slope = np.subtract(1.0, q)
+    slope *= q  # sigmoid' = s (1 - s) for i, f, o (the g slot is redone below)
     slope[:, :, 0] *= g_gate
     slope[:, :, 1] *= cs[:-1]
-    slope[:, :, 2] = i * (1.0 - g_gate * g_gate)
+    np.multiply(g_gate, g_gate, out=slope[:, :, 2])
+    np.subtract(1.0, slope[:, :, 2], out=slope[:, :, 2])
+    slope[:, :, 2] *= i
     slope[:, :, 3] *= tanh_c
-    through_h = o * (1.0 - tanh_c * tanh_c)  # dc_t/dh_t's share: o (1 - tanh(c_t)^2)
-    dA = np.empty_like(q)  # (T, batch, 4, hidden)
+    through_h = np.multiply(tanh_c, tanh_c)  # dc_t/dh_t's share: o (1 - tanh(c_t)^2)
+    np.subtract(1.0, through_h, out=through_h)
+    through_h *= o
+    dA = slope  # step t's slopes become its dA_t in place: they are not needed after step t
     W_hh = weights[1].data
     dh = g[T - 1].copy()
     dc = g[T].copy()  # dL/dc_T
     for t in range(T - 1, -1, -1):
         dc += dh * through_h[t]
-        np.multiply(dc[:, None, :], slope[t, :, :3], out=dA[t, :, :3])
-        np.multiply(dh, slope[t, :, 3], out=dA[t, :, 3])
+        dA[t, :, :3] *= dc[:, None, :]
+        dA[t, :, 3] *= dh
         dc *= f[t]  # now dL/dc_(t-1) through c_t
         if t:
             dh = dA[t].reshape(B, n4).dot(W_hh)  # (batch, 4*hidden) @ (4*hidden, hidden)
