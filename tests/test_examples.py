@@ -62,7 +62,7 @@ def assert_png(path):
 
 def test_examples_folder_has_the_lecture_examples():
     names = sorted(p.name for p in EXAMPLES.glob("*.py"))
-    assert [n[:3] for n in names] == [f"{i:02d}_" for i in range(1, 11)]  # 01_ ... 10_
+    assert [n[:3] for n in names] == [f"{i:02d}_" for i in range(1, 12)]  # 01_ ... 11_
     for path in EXAMPLES.glob("*.py"):
         source = path.read_text()
         assert source.startswith('"""') and "Run:" in source.split('"""')[1], path.name

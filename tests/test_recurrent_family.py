@@ -197,7 +197,7 @@ def test_the_modules_pass_gradcheck_through_two_layers():
     for module in (nn.RNN(2, 3, num_layers=2, rng=rng), nn.GRU(2, 3, num_layers=2, rng=rng)):
         x = Tensor(rng.standard_normal((3, 2, 2)), requires_grad=True)
         params = module.parameters()
-        assert gradcheck(lambda *_: (module(x)[0] ** 2).sum() + module(x)[1].sum(), [x, *params])
+        assert gradcheck(lambda *_, m=module, x=x: (m(x)[0] ** 2).sum() + m(x)[1].sum(), [x, *params])
     lstm = nn.LSTM(2, 3, num_layers=2, batch_first=True, rng=rng)
     x = Tensor(rng.standard_normal((2, 3, 2)), requires_grad=True)
     h0, c0 = (Tensor(rng.standard_normal((2, 2, 3)), requires_grad=True) for _ in range(2))
