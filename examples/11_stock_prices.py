@@ -12,12 +12,13 @@ October 2008, the crash included) are held out and never seen in training.
   * Two targets. "price": the window of (standardised) prices in, the next price out. "return":
     the window of daily log returns in, the next return out, turned back into a price as
     today's price x exp(predicted return).
-The lesson: prices are close to a random walk, so the naive forecast is very hard to beat. With
-the price as target the networks map price levels to price levels, learnt on rising years
-(100-742 $), and the held-out stretch falls from 700 to 330 $: they do worse than the naive
-forecast (the linear AR, which can learn "the last value", nearly ties); with returns as
-target they learn to predict a return near zero, i.e. they rediscover "tomorrow = today", and
-tie with it. The printed table and the plots make both visible.
+The lesson: prices are close to a random walk, so the naive forecast is very hard to beat, and
+nothing here beats it on the held-out stretch (it falls from 700 to 330 $ after rising years).
+Measured (RMSE in $, naive 14.98): with 300 epochs (the default) the price models come within
+4-16% of it (linear AR 3%); the return models overfit the noise of the training returns (RNN
++13%, GRU and LSTM about +30%), while after the 30 epochs of --quick they still predict returns
+near zero, i.e. they rediscover "tomorrow = today" and tie with it (within 2%). What the target
+is changes the picture; what a network can learn from yesterday's prices does not.
 
 Run:   python examples/11_stock_prices.py [--quick] [--out out/]
 Writes: out/stock_prices.png (needs matplotlib): held-out predictions and their errors
