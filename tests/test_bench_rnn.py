@@ -20,6 +20,7 @@ def test_bench_rnn_quick_run_agrees_and_reports_ratios(capsys):
     results = load_script().main(["--quick", "--no-torch", "--hidden-sizes", "5"])
     ratios = {name: r["ratio"] for name, r in results[5].items()}
     assert ratios["numpy (by hand)"] == 1.0 and ratios["tinygrad_edu RNNCell loop"] > 0
+    assert ratios["tinygrad_edu nn.RNN"] > 0
     assert "tinygrad_edu / numpy" in capsys.readouterr().out
 
 
@@ -31,3 +32,14 @@ def test_hand_written_bptt_gradient_matches_the_engine():
     assert abs(by_hand() - engine()) < 1e-12
     for p, q in zip(by_hand.params, engine.cell.parameters() + engine.readout.parameters(), strict=True):
         np.testing.assert_allclose(p, q.data, rtol=1e-12, atol=1e-14)
+
+
+def test_bench_lstm_quick_run_agrees_and_reports_ratios(capsys):
+    spec = importlib.util.spec_from_file_location("bench_lstm", SCRIPT.parent / "bench_lstm.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = module.main(["--quick", "--hidden-sizes", "5"])  # torch too, if installed
+    ratios = {name: r["ratio"] for name, r in results[5].items()}
+    assert ratios["numpy (by hand)"] == 1.0 and ratios["tinygrad_edu nn.LSTM"] > 0
+    assert ratios["tinygrad_edu LSTMCell loop"] > 0
+    assert "tinygrad_edu / numpy" in capsys.readouterr().out

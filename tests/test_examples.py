@@ -62,7 +62,7 @@ def assert_png(path):
 
 def test_examples_folder_has_the_lecture_examples():
     names = sorted(p.name for p in EXAMPLES.glob("*.py"))
-    assert [n[:3] for n in names][:10] == [f"{i:02d}_" for i in range(1, 11)]  # 01_ ... 10_
+    assert [n[:3] for n in names][:11] == [f"{i:02d}_" for i in range(1, 12)]  # 01_ ... 11_
     assert "12_depth_estimation.py" in names and all(n[:2].isdigit() and n[2] == "_" for n in names)
     for path in EXAMPLES.glob("*.py"):
         source = path.read_text()

@@ -226,3 +226,18 @@ def test_image_layers_print_as_pytorch_prints_them(torch):
         )
 
     assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_recurrent_layers_print_as_pytorch_prints_them(torch):
+    def build(lib):
+        return lib.Sequential(
+            lib.RNNCell(2, 3),
+            lib.RNNCell(2, 3, nonlinearity="relu", bias=False),
+            lib.LSTMCell(2, 3),
+            lib.GRUCell(2, 3, bias=False),
+            lib.RNN(2, 3, num_layers=2, nonlinearity="relu", batch_first=True, bias=False),
+            lib.LSTM(2, 3, batch_first=True),
+            lib.GRU(2, 3, num_layers=3),
+        )
+
+    assert repr(build(nn)) == repr(build(torch.nn))

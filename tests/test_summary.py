@@ -251,7 +251,7 @@ def test_float32_models_run_in_float32_and_count_4_bytes():
 def test_an_output_that_is_not_an_array_shows_a_question_mark():
     class Pair(Module):
         def __call__(self, x):
-            return x, x
+            return {"pair": (x, x)}  # (a tuple of Tensors shows its first, as a recurrent module's)
 
     s = nn.summary(nn.Sequential(Pair()), (1, 2))
     assert s.rows[1]["output_shape"] is None and " ?  " in str(s)

@@ -13,16 +13,13 @@ in reverse *topological order*. The textbook way is a recursive depth-first sear
 
 but recursion fails past ~1,000 levels (Python's recursion limit), and a chain of a million
 operations is 1,000,000 levels deep. So we run the same search with an explicit stack.
-
-The walk can also hold *terms left for the end* (below): sums of many small products that a
-backward rule leaves to be added up in one product once the walk is done.
 """
 
 from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Iterator, List
 
 
 @contextmanager
@@ -80,78 +77,3 @@ def topological_order(root: Any) -> List[Any]:
                 stack.pop()
                 order.append(node)
     return order
-
-
-# ***** terms left for the end of the walk *****
-#
-# Some gradients are sums of many small matrix products, one per use of a weight. An RNN cell
-# used at T time steps adds g_t^T h_(t-1) to dL/dW_hh at every step: T products of
-# (hidden, batch) @ (batch, hidden). Stacking the factors makes them ONE product,
-#
-#     sum_t A_t^T B_t  =  A^T B    with A = [A_1; ...; A_T] and B = [B_1; ...; B_T] stacked by rows,
-#
-# the same numbers (up to rounding) for a fraction of the cost: that is how hand-written BPTT
-# does it. So a backward rule may leave such terms for the end of the walk. It asks
-# ``terms_for_end(tensors, start)`` for the place where the running walk keeps the terms for
-# those tensors: an object made by ``start(tensors)`` the first time, the same object every
-# time after. The rule adds its terms to it; when the walk is done, every such object's
-# ``finish()`` returns the (tensor, gradient) pairs its terms sum to, and they are added to
-# the tensors' grads. Only terms for *leaves* may wait: a leaf has no rule of its own, so
-# nothing reads its gradient before the walk is over.
-
-TermsLeft = Dict[Tuple[Any, ...], Any]  # tensors -> the object holding their terms (has finish())
-
-_terms_left: Optional[TermsLeft] = None  # where the running walk collects terms, if anywhere
-
-
-def terms_for_end(tensors: Tuple[Any, ...], start: Callable[[Tuple[Any, ...]], Any]) -> Any:
-    """Where the running walk keeps the terms for ``tensors`` until its end (made by
-    ``start(tensors)`` on first use), or None when no walk is collecting terms or one of the
-    tensors is not a leaf: the rule then adds its gradients itself, now.
-
-    >>> terms_for_end((), list) is None   # no walk is running here
-    True
-    """
-    if _terms_left is None:
-        return None
-    terms = _terms_left.get(tensors)
-    if terms is None:
-        for t in tensors:
-            if t._prev:
-                return None
-        terms = _terms_left[tensors] = start(tensors)
-    return terms
-
-
-@contextmanager
-def collecting_terms(terms: Optional[TermsLeft] = None) -> Iterator[TermsLeft]:
-    """Collect the terms that rules leave for the end in ``terms`` (a new dict if None) inside
-    a ``with`` block; ``add_finished_terms`` then adds up what they come to.
-
-    >>> import numpy as np
-    >>> from tinygrad_edu import Tensor
-    >>> w = Tensor([0.0], requires_grad=True)
-    >>> class Total(list):   # made as Total((w,)); holds numbers whose sum is dL/dw
-    ...     def __init__(self, tensors): super().__init__()
-    ...     def finish(self): return [(w, np.array([float(sum(self))]))]
-    >>> with collecting_terms() as terms:
-    ...     terms_for_end((w,), Total).append(2)
-    ...     terms_for_end((w,), Total).append(3)
-    >>> add_finished_terms(terms); w.grad.tolist()
-    [5.0]
-    """
-    global _terms_left
-    outer, _terms_left = _terms_left, ({} if terms is None else terms)
-    try:
-        yield _terms_left
-    finally:
-        _terms_left = outer
-
-
-def add_finished_terms(terms: TermsLeft) -> None:
-    """Add every (tensor, gradient) pair the collected terms sum to into the tensor's grad, in
-    the order the terms were started: backward() at the end of its walk, and backward_steps
-    after every step, so both end with the same numbers."""
-    for kept in terms.values():
-        for tensor, grad in kept.finish():
-            tensor._add_grad(grad)

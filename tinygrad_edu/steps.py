@@ -19,9 +19,7 @@ the inputs' grads set to 0, the rule leaves exactly d(node)/d(input) in each inp
 For ``b = a * a`` both halves of the rule land on ``a``, giving the right 2a. For Tensors the
 local derivative is a Jacobian, too big to show: a step reports the array each input
 received (its grad after the rule minus before). Nothing here knows any op by name, except
-the optional formulas that make the sentences read well; a new op works unchanged. Terms a
-rule leaves for the end of the walk (graph.py; an RNN's weight terms) are added to the grads
-shown after every step, as if the walk ended there, so those grads too are the gradient so far.
+the optional formulas that make the sentences read well; a new op works unchanged.
 
 Nodes without a label are named by their place in the topological order: ``v7`` is
 ``topological_order(root)[7]`` (the player shows those names in the picture).
@@ -35,7 +33,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tupl
 import numpy as np
 
 from . import tensor, value
-from .graph import TermsLeft, add_finished_terms, collecting_terms, topological_order
+from .graph import topological_order
 from .tensor import Tensor
 from .value import Value
 
@@ -148,6 +146,22 @@ _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
                    "g * {1} / std in eval mode", "g * x_hat summed per channel", "g summed per channel"),
     "rnn_cell": ("(g * phi') @ {2}", "(g * phi') @ {3}", "(g * phi').T @ {0}", "(g * phi').T @ {1}",
                  "g * phi' summed over the rows", "g * phi' summed over the rows"),
+    # a: the gates' pre-activations; da = dL/da, each gate's slope times what reaches it
+    "lstm_cell": ("da @ {3}", "da @ {4}", "(g_c + g_h * o * (1 - tanh(c')**2)) * f", "da.T @ {0}",
+                  "da.T @ {1}", "da summed over the rows", "da summed over the rows"),
+    "gru_cell": ("da_x @ {2}", "g * z + da_h @ {3}", "da_x.T @ {0}", "da_h.T @ {1}",
+                 "da_x summed over the rows", "da_h summed over the rows"),
+    "part": ("g put back where the part came from, 0 elsewhere",),
+    # G: every step's dL/da, carried back through time (BPTT); sums over t are one product
+    "rnn_layer": ("G @ {2}, every step at once", "G_1 @ {3}", "G.T @ {0}, over all steps",
+                  "G.T @ [{1}; h_1 .. h_(T-1)]", "G summed over steps and rows",
+                  "G summed over steps and rows"),
+    "lstm_layer": ("G @ {3}, every step at once", "G_1 @ {4}", "dL/dc_1 * f_1, carried back through time",
+                   "G.T @ {0}, over all steps", "G.T @ [{1}; h_1 .. h_(T-1)]",
+                   "G summed over steps and rows", "G summed over steps and rows"),
+    "gru_layer": ("G_x @ {2}, every step at once", "dL/dh_1 * z_1 + G_h,1 @ {3}",
+                  "G_x.T @ {0}, over all steps", "G_h.T @ [{1}; h_1 .. h_(T-1)]",
+                  "G_x summed over steps and rows", "G_h summed over steps and rows"),
 }
 _ANY_NUMBER_OF_INPUTS = {"cat", "stack"}
 # fmt: on
@@ -284,8 +298,6 @@ def _tensor_steps(root: Tensor) -> Iterator[Step]:
             node.grad = None
     root._add_grad(np.ones_like(root.data))
     rules = tensor.BACKWARD_RULES
-    terms_left: TermsLeft = {}  # the terms rules leave for the end, as in backward()
-    own: Dict[Tensor, Optional[np.ndarray]] = {}  # those leaves' grads without the terms
     for index, node in enumerate(steps, start=1):
         g = node.grad
         if g is None:  # no rule passed anything to this node: backward() skips it too
@@ -293,25 +305,9 @@ def _tensor_steps(root: Tensor) -> Iterator[Step]:
             continue
         inputs = [x for x in _distinct(node._prev) if x.requires_grad]
         before = [None if x.grad is None else x.grad.copy() for x in inputs]
-        for leaf, grad in own.items():  # the rules add to the grads without the terms
-            leaf.grad = grad
-        with collecting_terms(terms_left):
-            rules[node._op](node, g)  # the chain-rule step itself, as backward() applies it
-        own = _show_terms_so_far(terms_left)
+        rules[node._op](node, g)  # the chain-rule step itself, as backward() applies it
         entries = tuple((x, None, _received(x, b)) for x, b in zip(inputs, before, strict=True))
         yield Step(index, len(steps), node, node._op, g, entries, names)
-
-
-def _show_terms_so_far(terms_left: TermsLeft) -> Dict[Tensor, Optional[np.ndarray]]:
-    """Give every leaf with terms left for the end (graph.py) its gradient so far: its grad
-    plus the sum of its terms so far, added exactly as backward() adds them at the end, so
-    after the last step every grad is bit for bit what backward() gives. Returns the grads
-    as they were, without the terms, for the rules of the next step to add to."""
-    own = {leaf: leaf.grad for leaves in terms_left for leaf in leaves}
-    for leaf, grad in own.items():
-        leaf.grad = None if grad is None else grad.copy()
-    add_finished_terms(terms_left)
-    return own
 
 
 def _received(x: Tensor, before: Optional[np.ndarray]) -> np.ndarray:

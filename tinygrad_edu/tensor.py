@@ -53,7 +53,7 @@ from . import tensor_ops as ops
 from . import tensor_pool as pool
 from . import tensor_select as select
 from . import tensor_shape as shaping
-from .graph import add_finished_terms, collecting_terms, topological_order
+from .graph import topological_order
 from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, unbroadcast
 from .tensor_conv import CONV_BACKWARD_RULES
 from .tensor_norm import NORM_BACKWARD_RULES
@@ -362,11 +362,9 @@ class Tensor:
                 node.grad = None  # intermediate results: this pass's gradient only
         self._add_grad(seed)
         rules = BACKWARD_RULES
-        with collecting_terms() as terms_left:
-            for node in reversed(order):  # each node after every node that uses it
-                if node._prev and node.grad is not None:
-                    rules[node._op](node, node.grad)  # adds dL/d(input) into each input's grad
-        add_finished_terms(terms_left)  # the sums some rules left for the end (graph.py)
+        for node in reversed(order):  # each node after every node that uses it
+            if node._prev and node.grad is not None:
+                rules[node._op](node, node.grad)  # adds dL/d(input) into each input's grad
 
 
 _new_tensor = object.__new__

@@ -2,8 +2,8 @@
 
 * scalar, in micrograd's layout: ``Neuron``, ``Layer``, ``MLP`` on Values;
 * tensor, in PyTorch's layout: ``Linear`` (weight (nout, nin)), ``Sequential``, ``ReLU``,
-  ``Tanh``, ``Sigmoid``, ``Dropout``, ``Residual`` (a skip connection), ``RNNCell`` (one
-  recurrent step);
+  ``Tanh``, ``Sigmoid``, ``Dropout``, ``Residual`` (a skip connection), ``RNNCell``, ``LSTMCell``,
+  ``GRUCell`` (one recurrent step) and ``RNN``, ``LSTM``, ``GRU`` (a whole sequence);
 * for images (NCHW): ``Conv2d`` (weight (out, in, kh, kw)), ``MaxPool2d``, ``Flatten``;
   ``ConvTranspose2d``, ``Upsample``, ``BatchNorm1d``/``2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``;
 * losses on Tensors, mean over the batch: ``mse_loss``, ``binary_cross_entropy`` (from
@@ -25,7 +25,8 @@ from .losses import binary_cross_entropy, cross_entropy, l1_loss, mse_loss
 from .module import Module, ModuleList, Parameter
 from .norm import BatchNorm1d, BatchNorm2d
 from .pool import AdaptiveAvgPool2d, AvgPool2d, Upsample
-from .recurrent import RNNCell
+from .recurrent import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN
 from .scalar import ACTIVATIONS, MLP, Layer, Neuron
 from .summary import Summary, summary
 
@@ -45,6 +46,11 @@ __all__ = [
     "Dropout",
     "Residual",
     "RNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "RNN",
+    "LSTM",
+    "GRU",
     "Conv2d",
     "MaxPool2d",
     "Flatten",

@@ -53,7 +53,8 @@ from ..value import Value
 from .conv import Conv2d, ConvTranspose2d
 from .layers import Linear
 from .module import Module
-from .recurrent import RNNCell
+from .recurrent import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN
 from .scalar import MLP, Layer, Neuron
 
 Shape = Optional[Tuple[int, ...]]  # None: the output was not an array or Values
@@ -122,6 +123,8 @@ def _recording_hook(shapes: Dict[int, List[Shape]]) -> Any:
 
 
 def _shape_of(out: Any) -> Shape:
+    if isinstance(out, tuple) and out and isinstance(out[0], Tensor):
+        out = out[0]  # a recurrent module's (output, h_n) or a cell's (h', c'): the first
     if isinstance(out, Tensor):
         return out.shape
     if isinstance(out, Value):
@@ -147,8 +150,16 @@ def _mult_adds(module: Module, shape: Shape) -> int:
         h_in = (h_out + 2 * ph - kh - module.output_padding[0]) // sh + 1
         w_in = (w_out + 2 * pw - kw - module.output_padding[1]) // sw + 1
         return n * h_in * w_in * module.weight.data.size
-    if isinstance(module, RNNCell):  # (batch, hidden): batch x hidden x (input + hidden)
-        return shape[0] * (module.weight_ih.data.size + module.weight_hh.data.size)
+    if isinstance(
+        module, (RNNCell, LSTMCell, GRUCell)
+    ):  # h' (batch, hidden): batch x gates*hidden x (in + hidden)
+        w = module._weights()
+        return shape[0] * (w[0].data.size + w[1].data.size)
+    if isinstance(
+        module, (RNN, LSTM, GRU)
+    ):  # output (T, batch, hidden) or (batch, T, hidden): that x T, per layer
+        layers = [module._weights(f"_l{k}") for k in range(module.num_layers)]
+        return shape[0] * shape[1] * sum(w[0].data.size + w[1].data.size for w in layers)
     if isinstance(module, Layer):  # nin x nout, one example
         return sum(len(neuron.w) for neuron in module.neurons)
     if isinstance(module, Neuron):
