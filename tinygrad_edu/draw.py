@@ -244,6 +244,10 @@ def run_dot(source: bytes, fmt: str, timeout: float) -> bytes:
     return result.stdout
 
 
+_UMASK = os.umask(0o022)  # (reading the umask means setting it: put it straight back)
+os.umask(_UMASK)
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file in ``path``'s folder, then rename it to ``path``:
     a reader sees the old file or the new one, never a half-written one, and a write that
@@ -258,6 +262,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # as an ordinary new file (mkstemp's is private)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

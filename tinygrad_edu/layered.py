@@ -275,6 +275,9 @@ def _order_layers(nodes: List[_Node], before: List[List[int]], after: List[List[
 def _pack(nodes: List[_Node], layer: List[int], wanted: List[float]) -> None:
     """Step 4 for one layer: places in this order, gaps kept, each as near as it can be to
     ``wanted`` (least squares; virtual points weigh more, which keeps long edges straight)."""
+    if len(layer) == 1:  # (often so: a quick way out)
+        nodes[layer[0]].place = wanted[0]
+        return
     offsets = [0.0]
     for a, b in zip(layer, layer[1:], strict=False):
         gap = POINT_GAP if nodes[a].kind == nodes[b].kind == "point" else NODE_GAP
@@ -298,7 +301,7 @@ def _assign_places(
     """Step 4: pack every layer, then pull each towards its neighbours, forwards and back."""
     for layer in layers:
         _pack(nodes, layer, [0.0] * len(layer))
-    passes = [(range(1, len(layers)), before), (range(len(layers) - 2, -1, -1), after)] * 3
+    passes = [(range(1, len(layers)), before), (range(len(layers) - 2, -1, -1), after)] * 2
 
     def mean_place(k: int, neighbours: List[int]) -> float:
         return sum(nodes[j].place for j in neighbours) / len(neighbours) if neighbours else nodes[k].place
@@ -389,7 +392,12 @@ def _path(a: float, c: float, stops: List[Tuple[float, Optional[float], float]],
     d = "M" + _f(*xy(a, c))
     for enter, leave, across in stops:
         half = (enter - a) / 2
-        d += f"C{_f(*xy(a + half, c))} {_f(*xy(enter - half, across))} {_f(*xy(enter, across))}"
+        if abs(across - c) < 0.05 and leave is not None:  # straight on: the line goes on below
+            pass
+        elif abs(across - c) < 0.05:
+            d += "L" + _f(*xy(enter, across))
+        else:
+            d += f"C{_f(*xy(a + half, c))} {_f(*xy(enter - half, across))} {_f(*xy(enter, across))}"
         a, c = enter, across
         if leave is not None:
             d += "L" + _f(*xy(leave, across))
