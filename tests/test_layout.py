@@ -203,3 +203,16 @@ def test_no_two_boxes_overlap_and_every_box_fits_its_text(rankdir):
             assert x + w <= x_ or x_ + w_ <= x or y0 + h <= y_ or y_ + h_ <= y0, "two boxes overlap"
     assert "data -3.0000" in svg and text_width("data -3.0000") < max(w for _, _, w, _ in found)
     assert text_width("漢字") == text_width("abcd")  # wide characters count twice
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temporary_one(tmp_path, monkeypatch):
+    target = tmp_path / "page.html"
+    target.write_text("the old page")
+
+    def full_disk(source, destination):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tinygrad_edu.draw.os.replace", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        play(Value(1.0) * 2, layout="python").save(target)
+    assert target.read_text() == "the old page" and [p.name for p in tmp_path.iterdir()] == ["page.html"]
