@@ -190,8 +190,9 @@ REJECTED = [
     (["(x + 1", "--set", "x=1"], ["syntax", "never closed"]),
     ([""], ["empty"]),
     (["(" * 300 + "x" + ")" * 300, "--set", "x=1"], ["nested"]),  # the parser refuses
-    (["x" + "+x" * 30000, "--set", "x=1"], ["nested too deeply"]),  # RecursionError in ast
-    (["-" * 100000 + "x", "--set", "x=1"], ["nested too deeply"]),  # MemoryError in ast
+    (["x" + "+x" * 9990, "--set", "x=1"], ["nested too deeply"]),  # RecursionError in ast
+    (["-" * 19990 + "x", "--set", "x=1"], ["nested too deeply"]),  # MemoryError in ast
+    (["x" + "+x" * 15000, "--set", "x=1"], ["30,001 characters", "limit is 20,000"]),  # refused unparsed
     (["x", "--set", "x=1", "-o", "graph.jpg"], ["graph.jpg", ".svg"]),
     (["leaky_relu(x, y)", "--set", "x=1", "y=2"], ["slope", col("leaky_relu(x, y)", "y)")]),
 ]
@@ -300,15 +301,20 @@ def test_dot_text_output_is_valid_dot(tmp_path):
         assert check.returncode == 0 and b"<svg" in check.stdout
 
 
-def test_without_dot_the_graph_falls_back_to_dot_text_with_a_hint(tmp_path):
+def test_without_dot_an_svg_is_laid_out_in_python_and_a_png_falls_back_to_dot_text(tmp_path):
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir()
     target = tmp_path / "neuron.svg"
     result = run_module("draw", "tanh(x)", "--set", "x=0.5", "-o", str(target), env={"PATH": str(empty_bin)})
     assert result.returncode == 0, result.stderr
+    svg = target.read_text()
+    assert svg.startswith("<svg") and ">x<" in svg and "tanh" in svg and f"{math.tanh(0.5):.4f}" in svg
+    target = tmp_path / "neuron.png"
+    result = run_module("draw", "tanh(x)", "--set", "x=0.5", "-o", str(target), env={"PATH": str(empty_bin)})
+    assert result.returncode == 0, result.stderr
     fallback = tmp_path / "neuron.dot"
     assert not target.exists() and fallback.read_text().lstrip().startswith("digraph")
-    hint = [line for line in result.stdout.splitlines() if "dot -Tsvg" in line]
+    hint = [line for line in result.stdout.splitlines() if "dot -Tpng" in line]
     assert len(hint) == 1 and str(fallback) in hint[0]
 
 

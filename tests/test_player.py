@@ -226,31 +226,38 @@ def fake_dot(folder, script):
     return folder
 
 
-def test_without_dot_the_error_says_how_to_install_it(tmp_path, monkeypatch):
+def test_without_dot_the_python_layout_draws_and_asking_for_dot_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
+    player = play(Value(1.0, label="x") * 2)
+    assert player.layout == "python" and ">x<" in player.svg and 'id="e_n0_n1_op"' in player.svg
     with pytest.raises(GraphvizError) as error:
-        play(Value(1.0) * 2)
+        play(Value(1.0) * 2, layout="dot")
     message = str(error.value)
     assert isinstance(error.value, RuntimeError)
     for command in ("apt-get install graphviz", "brew install graphviz", "conda install"):
         assert command in message
+    with pytest.raises(ValueError, match="'auto', 'dot' or 'python', got 'neato'"):
+        play(Value(1.0) * 2, layout="neato")
 
 
-def test_a_slow_a_failing_and_a_broken_dot_are_reported(tmp_path, monkeypatch):
-    monkeypatch.setenv(
-        "PATH", str(fake_dot(tmp_path / "slow", f"#!/bin/sh\nexec {shutil.which('sleep')} 5\n"))
-    )
+BAD_DOTS = {  # a fake dot program, and what asking for dot alone reports
+    "slow": (f"#!/bin/sh\nexec {shutil.which('sleep')} 5\n", "took more than 0.2 s"),
+    "fails": ("#!/bin/sh\necho 'Error: boom' >&2\nexit 3\n", "could not lay out the graph: Error: boom"),
+    "crashes": ("#!/bin/sh\nkill -SEGV $$\n", r"could not lay out the graph: it crashed \(signal 11\)"),
+    "silent": ("#!/bin/sh\necho 'not svg'\n", "no <svg> in its output"),
+    "broken": ("\x7fELF not really a program", "cannot run"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_DOTS)
+def test_a_slow_failing_crashing_or_broken_dot_is_reported_or_replaced(kind, tmp_path, monkeypatch):
+    script, message = BAD_DOTS[kind]
+    monkeypatch.setenv("PATH", str(fake_dot(tmp_path / kind, script)))
     monkeypatch.setattr(layout, "DOT_TIMEOUT", 0.2)
-    with pytest.raises(GraphvizError, match="took more than 0.2 s"):
-        play(Value(1.0) * 2)
-    monkeypatch.setenv(
-        "PATH", str(fake_dot(tmp_path / "fails", "#!/bin/sh\necho 'Error: boom' >&2\nexit 3\n"))
-    )
-    with pytest.raises(GraphvizError, match="could not lay out the graph: Error: boom"):
-        play(Value(1.0) * 2)
-    monkeypatch.setenv("PATH", str(fake_dot(tmp_path / "broken", "\x7fELF not really a program")))
-    with pytest.raises(GraphvizError, match="cannot run"):
-        play(Value(1.0) * 2)
+    with pytest.raises(GraphvizError, match=message):
+        play(Value(1.0) * 2, layout="dot")
+    player = play(Value(1.0, label="x") * 2)  # "auto": the Python layout takes over
+    assert player.layout == "python" and ">x<" in player.svg
 
 
 def test_jupyter_shows_the_page_in_a_sandboxed_iframe_over_a_picture(neuron_page):
@@ -329,13 +336,26 @@ def test_cli_play_rejects_input_with_status_2_and_one_line(argv, words, tmp_path
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_play_without_dot_says_what_to_install(tmp_path):
+def test_cli_play_without_dot_writes_the_page_laid_out_in_python(tmp_path):
     result = run_module(
         "play", "x*2", "--set", "x=1", "-o", str(tmp_path / "p.html"), env={"PATH": str(tmp_path)}
     )
+    assert result.returncode == 0 and result.stderr == "" and "player written to" in result.stdout
+    assert 'id="n0"' in (tmp_path / "p.html").read_text()
+    result = run_module(
+        "play",
+        "x*2",
+        "--set",
+        "x=1",
+        "--layout",
+        "dot",
+        "-o",
+        str(tmp_path / "q.html"),
+        env={"PATH": str(tmp_path)},
+    )
     assert result.returncode == 1 and result.stdout == ""
     assert "apt-get install graphviz" in result.stderr and result.stderr.count("\n") == 1
-    assert "Traceback" not in result.stderr and not (tmp_path / "p.html").exists()
+    assert "Traceback" not in result.stderr and not (tmp_path / "q.html").exists()
 
 
 def test_the_browser_tests_skip_without_chromium_except_in_ci(tmp_path):
@@ -359,13 +379,15 @@ def test_the_browser_tests_skip_without_chromium_except_in_ci(tmp_path):
     assert failed.returncode == 1 and "must run, not skip" in failed.stdout, failed.stdout
 
 
-def test_without_dot_the_play_command_exits_1_and_the_demo_carries_on(tmp_path, monkeypatch):
+def test_without_dot_the_play_command_and_the_demo_write_their_pages(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot anywhere
     status, out, err = run_main("play", "x*2", "--set", "x=1", "-o", str(tmp_path / "p.html"))
+    assert status == 0 and err == "" and (tmp_path / "p.html").exists()
+    status, out, err = run_main(
+        "play", "x*2", "--set", "x=1", "--layout", "dot", "-o", str(tmp_path / "q.html")
+    )
     assert status == 1 and out == "" and "apt-get install graphviz" in err and err.count("\n") == 1
     from tinygrad_edu.demo import neuron_equation
 
-    printed = io.StringIO()
-    numbers = neuron_equation(tmp_path / "out", printed)
-    assert "no step-through page: the player needs Graphviz's dot program" in printed.getvalue()
-    assert "player" not in numbers and (tmp_path / "out" / "neuron.dot").exists()  # the drawing as text
+    numbers = neuron_equation(tmp_path / "out", io.StringIO())
+    assert numbers["player"].exists() and (tmp_path / "out" / "neuron.dot").exists()  # the drawing as text

@@ -3,8 +3,10 @@
 Each test reads the page the way a person does: it presses keys and buttons, reads the step
 counter, the side panel and the boxes of the graph, and looks for anything the page should
 never do: console errors, page errors, dialogs, requests that leave file:/data:/about:.
-Without chromium, playwright or Graphviz's dot the tests skip with the reason, except with
-CI=true in the environment, where they must run and so fail instead.
+Without chromium or playwright the tests skip with the reason, except with CI=true in the
+environment, where they must run and so fail instead. The lecture's neuron plays with both
+layouts (Graphviz's dot where installed, and the Python one); the screenshot goes to a
+temporary folder (scripts/refresh_pictures.py makes the README's picture).
 """
 
 import math
@@ -12,7 +14,6 @@ import os
 import re
 import shutil
 import statistics
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +22,6 @@ from test_cli import run_module
 from tinygrad_edu import Tensor, Value, nn, play
 from tinygrad_edu.graph import topological_order
 
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "img" / "player.png"
 B = "6.8813735870195432"  # the lecture's bias: n = 0.8814, y = 1/sqrt(2), dy/dn = 1/2
 RAN = []  # the browser tests that ran, reported at the end of the module
 FIGURES = {}  # per-step times, reported too
@@ -36,8 +35,6 @@ def missing():
         return "playwright is not installed (pip install -e '.[dev]')"
     if shutil.which("chromium") is None:
         return "Debian's chromium is not installed (apt-get install chromium fonts-liberation)"
-    if shutil.which("dot") is None:
-        return "Graphviz's dot program is not installed (apt-get install graphviz)"
     return None
 
 
@@ -154,7 +151,7 @@ def box(page, label):
     )
 
 
-def neuron_page(tmp_path):
+def neuron_page(tmp_path, layout="auto"):
     """The page the command line writes for the lecture's neuron."""
     target = tmp_path / "neuron.html"
     result = run_module(
@@ -168,14 +165,17 @@ def neuron_page(tmp_path):
         f"b={B}",
         "-o",
         str(target),
+        "--layout",
+        layout,
     )
     assert result.returncode == 0, result.stderr
     return target
 
 
-def test_neuron_forward_and_backward_with_keys_then_back_with_buttons(watched, tmp_path):
+@pytest.mark.parametrize("layout", ["auto", "python"])
+def test_neuron_forward_and_backward_with_keys_then_back_with_buttons(watched, tmp_path, layout):
     page = watched.page
-    page.goto(neuron_page(tmp_path).as_uri())
+    page.goto(neuron_page(tmp_path, layout).as_uri())
     assert counter(page) == (0, 17)
     assert box(page, "w1")[1:] == ["data ?", "grad ?"]
     # the oracle, by hand: y = tanh(n), dy/dn = 1 - tanh(n)**2, dy/dw1 = x1 dy/dn, dy/dx1 = w1 dy/dn
@@ -224,8 +224,7 @@ def test_a_link_to_a_step_and_playing(watched, tmp_path):
     page.goto("about:blank")
     page.goto(url + "#step=16")  # (a fresh load: the graph is fitted to the wider window)
     assert counter(page) == (16, 17) and current_node(page) == "v2"
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    page.screenshot(path=str(tmp_path / "player.png"))
     page.set_viewport_size({"width": 1280, "height": 720})
     page.goto(url + "#step=12")
     link = page.get_by_role("link", name="link to step 12")

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, TextIO
 
-from .draw import check_graph_path, draw_dot, save_graph
+from .draw import MAX_DRAW_NODES, check_graph_path, draw_dot, draw_limit_message, save_graph, write_atomically
 from .expression import ExpressionError, Graph, build, parse_assignments
+from .graph import topological_order
 from .player import GraphvizError, play
+from .player.layout import LAYOUTS, dot_fits, layout_svg
 
 PROG = "tinygrad-edu"
 __all__ = ["main", "save_graph"]  # (save_graph lives in draw.py; older scripts import it from here)
@@ -64,9 +67,17 @@ def _print_table(expression: str, graph: Graph, values: Dict[str, float], stdout
 
 
 def draw_command(
-    expression: str, assignments: Optional[List[str]], output: Optional[str], stdout: TextIO
+    expression: str,
+    assignments: Optional[List[str]],
+    output: Optional[str],
+    stdout: TextIO,
+    layout: str = "auto",
 ) -> int:
-    """``tinygrad-edu draw``: build, backward, print the table, write the graph."""
+    """``tinygrad-edu draw``: build, backward, print the table, write the graph.
+
+    A ``.svg`` is laid out like the player's picture (``layout``: Graphviz's ``dot`` where it
+    is installed and the graph small enough, else the Python layout); ``.png`` and ``.pdf``
+    need ``dot``, and a graph too big for it to draw quickly is refused; ``.dot`` is text."""
     values = parse_assignments(assignments)  # mistakes raise ExpressionError: exit status 2
     if output is not None:
         try:
@@ -74,18 +85,35 @@ def draw_command(
         except ValueError as error:
             raise UsageError(str(error)) from None
     graph = build(expression, values)
+    order = topological_order(graph.output)
+    if len(order) > MAX_DRAW_NODES:
+        raise UsageError(draw_limit_message(len(order)))
+    suffix = "" if output is None else Path(output).suffix.lower()
+    if suffix in (".png", ".pdf") and layout != "dot" and shutil.which("dot") and not dot_fits(order):
+        raise UsageError(
+            f"this graph ({len(order)} values) is too big or tangled for Graphviz's dot to draw "
+            f"quickly as {suffix}: write .svg (laid out in Python) or .dot instead"
+        )
     _print_table(expression, graph, values, stdout)
     if output is None:
         print("(add -o graph.svg to draw the graph)", file=stdout)
         return 0
-    written, hint = save_graph(draw_dot(graph.output), output)
+    if suffix == ".svg":
+        svg, used = layout_svg(order, rankdir="LR", layout=layout, for_player=False)
+        written, hint = Path(output), None
+        written.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(written, svg.encode("utf-8"))
+    else:
+        written, hint = save_graph(draw_dot(graph.output), output)
     print(f"graph written to {written}", file=stdout)
     if hint:
         print(hint, file=stdout)
     return 0
 
 
-def play_command(expression: str, assignments: Optional[List[str]], output: str, stdout: TextIO) -> int:
+def play_command(
+    expression: str, assignments: Optional[List[str]], output: str, stdout: TextIO, layout: str = "auto"
+) -> int:
     """``tinygrad-edu play``: build, print the table, write the step-through page."""
     values = parse_assignments(assignments)
     path = Path(output)
@@ -95,7 +123,7 @@ def play_command(expression: str, assignments: Optional[List[str]], output: str,
     if not graph.output.label:
         graph.output.label = "f"  # as in the table: the page then reads dL/df, not dL/dv9
     try:
-        player = play(graph.output)  # (before printing anything: a graph too big is exit 2)
+        player = play(graph.output, layout=layout)  # (before printing anything: a graph too big is exit 2)
     except ValueError as error:
         raise UsageError(str(error)) from None
     _print_table(expression, graph, values, stdout)
@@ -112,7 +140,7 @@ _NEURON = '"tanh(w1*x1 + w2*x2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88'
 
 
 def _add_expression_arguments(command: argparse.ArgumentParser) -> None:
-    """EXPRESSION and --set, the same for draw and play."""
+    """EXPRESSION, --set and --layout, the same for draw and play."""
     command.add_argument("expression", help='e.g. "tanh(w1*x1 + w2*x2 + b)" (quote it)')
     command.add_argument(
         "--set",
@@ -120,6 +148,13 @@ def _add_expression_arguments(command: argparse.ArgumentParser) -> None:
         metavar="NAME=NUMBER",
         dest="assignments",
         help="a value for every variable, e.g. --set x1=2 w1=-3",
+    )
+    command.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="auto",
+        help="who lays the picture out: Graphviz's dot where it is installed and the graph "
+        "small enough, else Python (auto, the default); always python; or only dot",
     )
 
 
@@ -143,15 +178,16 @@ def _make_parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="FILE",
-        help="where to draw the graph: .svg, .png or .pdf (needs Graphviz's "
-        "dot program; falls back to .dot text) or .dot",
+        help="where to draw the graph: .svg (laid out by dot or in Python), .png or .pdf "
+        "(need Graphviz's dot program; without it, .dot text) or .dot",
     )
     play = commands.add_parser(
         "play",
         help="write a web page that steps through the forward and backward pass",
         description="Build EXPRESSION from Values, print each variable's value and gradient, "
         "and write one self-contained HTML page that steps through the forward pass and then "
-        "backpropagation, node by node (needs Graphviz's dot program). " + _LANGUAGE,
+        "backpropagation, node by node (laid out by Graphviz's dot where it is installed and the "
+        "graph small enough, else in Python). " + _LANGUAGE,
         epilog=f"example: tinygrad-edu play {_NEURON} -o neuron.html",
     )
     _add_expression_arguments(play)
@@ -173,7 +209,7 @@ def _make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_DRAW_OPTION = re.compile(r"-h|--help|--set(=.*)?|-o.*|--output(=.*)?")
+_DRAW_OPTION = re.compile(r"-h|--help|--set(=.*)?|-o.*|--output(=.*)?|--layout(=.*)?")
 
 
 def _expression_may_start_with_minus(argv: List[str]) -> List[str]:
@@ -184,10 +220,18 @@ def _expression_may_start_with_minus(argv: List[str]) -> List[str]:
         return argv
     rest = argv[1:]
     for i, arg in enumerate(rest):
-        after_output = i > 0 and rest[i - 1] in ("-o", "--output")
+        after_output = i > 0 and rest[i - 1] in ("-o", "--output", "--layout")
         if arg.startswith("-") and len(arg) > 1 and not after_output and not _DRAW_OPTION.fullmatch(arg):
             return [argv[0], *rest[:i], *rest[i + 1 :], "--", arg]
     return argv
+
+
+def _escaping(stream: TextIO) -> TextIO:
+    """``stream``, set to write characters its encoding lacks as escapes (\\xe9, \\u03c3)."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+    return stream
 
 
 def main(
@@ -202,8 +246,10 @@ def main(
     >>> print(out.getvalue().splitlines()[4])
     x                            3                       4
     """
-    stdout = sys.stdout if stdout is None else stdout
-    stderr = sys.stderr if stderr is None else stderr
+    if stdout is None:  # a terminal that cannot show a character gets an escape, not a traceback
+        stdout = _escaping(sys.stdout)
+    if stderr is None:
+        stderr = _escaping(sys.stderr)
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         args = _make_parser().parse_args(_expression_may_start_with_minus(argv))
@@ -214,9 +260,9 @@ def main(
         return exit.code if isinstance(exit.code, int) else 0
     try:
         if args.command == "draw":
-            return draw_command(args.expression, args.assignments, args.output, stdout)
+            return draw_command(args.expression, args.assignments, args.output, stdout, args.layout)
         if args.command == "play":
-            return play_command(args.expression, args.assignments, args.output, stdout)
+            return play_command(args.expression, args.assignments, args.output, stdout, args.layout)
         from .demo import run_demo  # (imported here: `draw` and `play` never need it)
 
         run_demo(out_dir=args.out, quick=args.quick, stdout=stdout)
@@ -224,7 +270,7 @@ def main(
     except (ExpressionError, UsageError) as error:
         print(f"{PROG} {args.command}: error: {error}", file=stderr)
         return 2
-    except GraphvizError as error:  # play without a working `dot`: what to install
+    except GraphvizError as error:  # --layout dot, or .png, without a working `dot`: what to install
         print(f"{PROG} {args.command}: error: {error}", file=stderr)
         return 1
     except OSError as error:  # e.g. the output folder is not writable

@@ -3,9 +3,13 @@
 Each value becomes a box showing its label, data and grad; each operation becomes a small
 oval between its inputs and its output, so the neuron y = tanh(w*x + b) reads left to right
 exactly as it is computed. Labels are HTML-escaped, so any text a learner types (quotes,
-braces, ``<``, ``|``, newlines) still gives valid DOT.
+braces, ``<``, ``|``, newlines) still gives valid DOT; a box shows at most ``MAX_LABEL``
+(40) characters of a label (a longer one is cut, ending in '…'), and a graph of more than
+``MAX_DRAW_NODES`` (5,000) values is refused with a ``ValueError``.
 
-``save_graph`` writes a drawing to a file (the command line and the demo use it);
+``save_graph`` writes a drawing to a file (the command line and the demo use it), giving
+Graphviz's ``dot`` at most ``DRAW_TIMEOUT`` seconds and writing atomically (a temporary file
+renamed over the target, so a failed save leaves the old file);
 ``layout_graph`` is the same drawing with nodes numbered by their place in the topological
 order, which the step-through player needs to find them again in the SVG.
 """
@@ -13,7 +17,10 @@ order, which the step-through player needs to find them again in the SVG.
 from __future__ import annotations
 
 import html
+import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
@@ -22,8 +29,15 @@ import numpy as np
 
 from .graph import topological_order
 
+
+class GraphvizError(RuntimeError):
+    """Graphviz's ``dot`` program is missing, failed, crashed, or took too long."""
+
+
 RENDERED = (".svg", ".png", ".pdf")  # formats that need Graphviz's `dot` program
 DOT_TEXT = (".dot", ".gv")  # the graph description itself, as text
+MAX_DRAW_NODES = 5000  # values in one drawing: past this, draw_dot refuses (no layout would be readable)
+MAX_LABEL = 40  # characters of a label shown in its box; a longer one is cut, ending in '…'
 
 
 def _text(s: str) -> str:
@@ -33,6 +47,12 @@ def _text(s: str) -> str:
     s = "".join(" " if (ord(ch) < 32 and ch != "\n") or ord(ch) == 127 else ch for ch in s)
     s = html.escape(s, quote=True).replace("[", "&#91;").replace("]", "&#93;")  # dot trips on a leading ']'
     return "<BR/>".join(s.split("\n"))
+
+
+def _shortened(label: str) -> str:
+    """A label as its box shows it: at most ``MAX_LABEL`` characters, a longer one cut with '…'."""
+    label = str(label)
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
 
 
 def _number(x: float) -> str:
@@ -90,9 +110,9 @@ def _value_label(node: Any, name: str = "", grad: Any = None) -> str:
     A ``name`` is shown, in grey italics, for a node that has no label of its own."""
     cells = []
     if node.label:
-        cells.append(f"<B>{_text(node.label)}</B>")
+        cells.append(f"<B>{_text(_shortened(node.label))}</B>")
     elif name:
-        cells.append(f'<FONT COLOR="#777777"><I>{_text(name)}</I></FONT>')
+        cells.append(f'<FONT COLOR="#777777"><I>{_text(_shortened(name))}</I></FONT>')
     cells += [_text(cell) for cell in cell_texts(node, node.grad if grad is None else grad)]
     row = "".join(f"<TD>{c}</TD>" for c in cells)
     return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="4"><TR>{row}</TR></TABLE>>'
@@ -103,6 +123,9 @@ def draw_dot(root: Any, rankdir: str = "LR") -> graphviz.Digraph:
 
     One box per value (label, data, grad; tensors show shape and a summary), one oval per
     operation, and edges input -> op -> output. ``rankdir`` is 'LR' (left to right) or 'TB'.
+    A label longer than ``MAX_LABEL`` (40) characters is cut in its box ('…'); a graph of
+    more than ``MAX_DRAW_NODES`` (5,000) values raises ``ValueError`` naming the limit (the
+    command line's ``draw`` and ``play`` lay big graphs out in Python, without ``dot``).
     In Jupyter the result displays inline; ``.render('graph', format='svg')`` writes a file
     where Graphviz's ``dot`` program is installed; ``.source`` is the DOT text.
 
@@ -114,7 +137,18 @@ def draw_dot(root: Any, rankdir: str = "LR") -> graphviz.Digraph:
     """
     if not hasattr(root, "_prev"):
         raise TypeError(f"draw_dot needs a Value or a Tensor, got {type(root).__name__}")
-    return layout_graph(topological_order(root), rankdir)
+    order = topological_order(root)
+    if len(order) > MAX_DRAW_NODES:
+        raise ValueError(draw_limit_message(len(order)))
+    return layout_graph(order, rankdir)
+
+
+def draw_limit_message(values: int) -> str:
+    """Why a graph of ``values`` values is not drawn, and what to do instead."""
+    return (
+        f"draw_dot draws graphs of up to {MAX_DRAW_NODES} values, and this one has {values}: "
+        "draw a smaller piece of it, or use Tensors instead of Values (a whole layer is then one node)"
+    )
 
 
 def layout_graph(
@@ -170,7 +204,69 @@ def input_edge_id(child: str, use: int, node: str) -> str:
     return f"e_{child}_{node}_op" + (f"_{use}" if use > 1 else "")
 
 
-# ***** saving a drawing to a file *****
+# ***** running Graphviz's dot, and saving a drawing to a file *****
+
+INSTALL_HINT = (
+    "install it with: apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS) "
+    "or conda install -c conda-forge graphviz, then try again"
+)
+DRAW_TIMEOUT = 30.0  # seconds that save_graph gives dot (a 2,000-value graph can take minutes)
+
+
+class DotNotRunnable(GraphvizError):
+    """``dot`` is not on PATH, or is there but cannot be run."""
+
+
+def run_dot(source: bytes, fmt: str, timeout: float) -> bytes:
+    """The output of ``dot -T<fmt>`` on the DOT ``source``, within ``timeout`` seconds.
+
+    Raises ``GraphvizError`` with one line that says why: dot missing or not runnable
+    (``DotNotRunnable``), too slow, failed (its first line of complaint) or crashed.
+    """
+    dot = shutil.which("dot")
+    if dot is None:
+        raise DotNotRunnable("Graphviz's dot program is not on PATH: " + INSTALL_HINT)
+    try:
+        result = subprocess.run([dot, f"-T{fmt}"], input=source, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise GraphvizError(
+            f"Graphviz's dot took more than {timeout:g} s to lay out this graph; draw a smaller "
+            "or less tangled one"
+        ) from None
+    except OSError as error:
+        raise DotNotRunnable(f"cannot run Graphviz's dot ({dot}): {error}; {INSTALL_HINT}") from None
+    if result.returncode != 0 or not result.stdout:
+        complaint = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        crashed = f"it crashed (signal {-result.returncode})" if result.returncode < 0 else "no output"
+        raise GraphvizError(
+            f"Graphviz's dot could not lay out the graph: {complaint[0] if complaint else crashed}"
+        )
+    return result.stdout
+
+
+_UMASK = os.umask(0o022)  # (reading the umask means setting it: put it straight back)
+os.umask(_UMASK)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file in ``path``'s folder, then rename it to ``path``:
+    a reader sees the old file or the new one, never a half-written one, and a write that
+    fails leaves the old file as it was.
+
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "page.html"
+    >>> write_atomically(target, b"<p>hi</p>"); target.read_bytes()
+    b'<p>hi</p>'
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # as an ordinary new file (mkstemp's is private)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def check_graph_path(path: Union[str, Path]) -> Path:
@@ -205,17 +301,18 @@ def save_graph(graph: graphviz.Digraph, path: Union[str, Path]) -> Tuple[Path, O
     path = check_graph_path(path)
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
+    source = graph.source.encode("utf-8", "replace")
     if suffix in DOT_TEXT:
-        path.write_text(graph.source, encoding="utf-8")
+        write_atomically(path, source)
         return path, None
     if shutil.which("dot") is not None:
         try:
-            path.write_bytes(graph.pipe(format=suffix[1:]))
+            write_atomically(path, run_dot(source, suffix[1:], DRAW_TIMEOUT))
             return path, None
-        except graphviz.ExecutableNotFound:
+        except DotNotRunnable:
             pass  # (found on PATH but not runnable: fall back like a missing one)
     fallback = path.with_suffix(".dot")
-    fallback.write_text(graph.source, encoding="utf-8")
+    write_atomically(fallback, source)
     hint = (
         f"Graphviz's dot program is not installed, so {fallback} holds the graph as text; "
         f"install it (apt-get install graphviz, brew install graphviz) and run: "

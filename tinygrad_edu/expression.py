@@ -23,11 +23,13 @@ computes each node's Value from its children's.
 from __future__ import annotations
 
 import ast
+import warnings
 from dataclasses import dataclass
 from typing import Dict, List, Mapping, Optional, Tuple, Union
 
 from .value import Value
 
+MAX_LENGTH = 20_000  # characters of an expression: a longer one is refused before parsing
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu", "leaky_relu")
 ALLOWED = "numbers, variable names, + - * / **, unary minus, parentheses and calls of " + ", ".join(FUNCTIONS)
 _OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -132,9 +134,16 @@ def parse(text: str) -> ast.Expression:
         raise TypeError(f"the expression must be a str, got {type(text).__name__}")
     if not text.strip():
         raise ExpressionError("the expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(text):,} characters long, and the limit is {MAX_LENGTH:,}: "
+            "please use a shorter one"
+        )
     indent = len(text) - len(text.lstrip(" \t"))
     try:
-        tree = ast.parse(text.lstrip(" \t"), mode="eval")
+        with warnings.catch_warnings():  # e.g. '1if x else 2': Python warns, we explain below
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text.lstrip(" \t"), mode="eval")
     except SyntaxError as error:
         column = (error.offset or 1) + (indent if (error.lineno or 1) == 1 else 0)
         where = f"at column {column}" if "\n" not in text else f"at line {error.lineno}, column {column}"

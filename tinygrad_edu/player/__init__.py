@@ -9,7 +9,9 @@ The player has two halves that meet in one JSON document. Python (``document.py`
 every frame: the forward pass in topological order, then each ``Step`` of
 ``backward_steps``. The page (``player.html``, ``player.css``, ``player.js``, files in this
 folder that you can open and read) only shows those frames on the graph that ``draw_dot``
-draws, laid out by Graphviz's ``dot`` (``layout.py``).
+draws. ``layout.py`` lays it out: with Graphviz's ``dot`` where it is installed and the graph
+is small and untangled enough for it, else (or if ``dot`` fails, crashes or takes more than
+10 s) with the Python layout of ``tinygrad_edu.layered``; no Graphviz is needed to play.
 
 The page is one file that loads nothing from anywhere. User text (labels) is only ever text:
 the JSON sits in a ``<script type="application/json">`` with ``<``, ``>`` and ``&`` escaped,
@@ -27,6 +29,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Union
 
+from ..draw import write_atomically
 from ..graph import topological_order
 from ..tensor import Tensor
 from ..value import Value
@@ -40,14 +43,17 @@ _HERE = Path(__file__).resolve().parent
 _SLOT = re.compile(r"\{\{ (\w+) \}\}")  # the places in player.html where the pieces go
 
 
-def play(root: Any, rankdir: str = "LR") -> "Player":
+def play(root: Any, rankdir: str = "LR", layout: str = "auto") -> "Player":
     """A ``Player`` for the graph of a ``Value`` or a one-element ``Tensor``.
 
     The forward pass (each value in topological order) and then the backward pass (each
     ``Step`` of ``backward_steps``), on the graph as ``draw_dot`` draws it. The steps are
     computed from zero gradients and every grad is put back afterwards: playing a graph
     changes nothing in it. Graphs of up to ``MAX_NODES`` (2,000) values play; a bigger one
-    raises ``ValueError``. Needs Graphviz's ``dot`` program (``GraphvizError`` otherwise).
+    raises ``ValueError``. ``layout`` picks who lays the graph out: ``"auto"`` (Graphviz's
+    ``dot`` where it is installed and the graph small and untangled enough, else or if it
+    fails the Python layout), ``"python"`` (always the Python one) or ``"dot"`` (only
+    ``dot``: ``GraphvizError`` if it is missing or fails); ``player.layout`` says which drew.
 
     >>> from tinygrad_edu import Value
     >>> x = Value(2.0, label='x'); y = x * x; y.label = 'y'
@@ -70,20 +76,22 @@ def play(root: Any, rankdir: str = "LR") -> "Player":
             "layers, or Tensors instead of Values (a whole layer is then one node)"
         )
     document, final_grads = build_document(root, order)  # the steps, as text
-    svg = layout_svg(order, final_grads, rankdir)  # the picture, laid out by dot
-    return Player(document, svg)
+    svg, used = layout_svg(order, final_grads, rankdir, layout)  # the picture
+    return Player(document, svg, used)
 
 
 class Player:
     """A step-through player: ``save(path)`` writes the page, Jupyter shows it inline.
 
     ``document`` is the JSON-ready dict of frames, ``svg`` the laid-out graph (with the
-    final values and gradients: also the static picture where scripts cannot run).
+    final values and gradients: also the static picture where scripts cannot run),
+    ``layout`` which layout drew it: 'dot' or 'python'.
     """
 
-    def __init__(self, document: Dict[str, Any], svg: str) -> None:
+    def __init__(self, document: Dict[str, Any], svg: str, layout: str = "dot") -> None:
         self.document = document
         self.svg = svg
+        self.layout = layout
 
     def __repr__(self) -> str:
         return f"<Player: {self.document['title']}, {len(self.document['frames'])} frames>"
@@ -105,13 +113,17 @@ class Player:
             "script": script,
         }
         template = (_HERE / "player.html").read_text(encoding="utf-8")
-        return _SLOT.sub(lambda slot: pieces[slot.group(1)], template)  # one pass: nothing is re-read
+        page = _SLOT.sub(lambda slot: pieces[slot.group(1)], template)  # one pass: nothing is re-read
+        return page.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate in a label: '?'
 
     def save(self, path: Union[str, Path]) -> Path:
-        """Write the page to ``path`` (folders are created); returns the path."""
+        """Write the page to ``path`` (folders are created); returns the path.
+
+        The page is written to a temporary file beside ``path`` and then renamed over it, so
+        a save that fails (a full disk, an interrupt) leaves whatever was there before."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html(), encoding="utf-8")
+        write_atomically(path, self.html().encode("utf-8"))
         return path
 
     def _repr_html_(self) -> str:

@@ -1,67 +1,86 @@
-"""Lay the graph out with Graphviz's ``dot`` program: DOT text in, SVG text out.
+"""Lay the player's graph out: with Graphviz's ``dot`` where it is present and fast enough,
+else with the Python layout of ``tinygrad_edu.layered``. Graph in, SVG text out.
 
-The page inlines the SVG, and its script finds every node by the id ``layout_graph`` gave
-it (``n3``, ``n3_op``, ``e_n1_n3_op``). The ``svg:core`` renderer (plain ``-Tsvg``) keeps
-those ids; what comes before the ``<svg>`` element (the XML declaration, the DOCTYPE) and the
-comments (which repeat node names) are dropped so it can sit inside an HTML page.
+The page inlines the SVG, and its script finds every node by the ids both layouts give it
+(``n3``, ``n3_op``, ``e_n1_n3_op``). Which one draws (``layout=``):
+
+* ``"auto"`` (the default): ``dot`` for a graph of up to ``DOT_MAX_VALUES`` values whose long
+  edges need at most ``DOT_MAX_POINTS`` virtual points (what makes ``dot`` slow: a value used
+  all over the graph took it 32 s at 301 values, and crashed it at 667), stopped after
+  ``DOT_TIMEOUT`` seconds; the Python layout when ``dot`` is missing, fails, crashes, times
+  out or the graph is past those limits. It never fails for want of Graphviz.
+* ``"python"``: always the Python layout (a 2,000-value graph takes about a second).
+* ``"dot"``: always ``dot``, and a ``GraphvizError`` saying what went wrong if it cannot.
+
+``dot``'s SVG (plain ``-Tsvg``, whose ``svg:core`` renderer keeps the ids) loses what comes
+before the ``<svg>`` element (the XML declaration, the DOCTYPE) and its comments (which repeat
+node names), so it can sit inside an HTML page.
 """
 
 from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence, Tuple
 
 import graphviz
 
-from ..draw import layout_graph
+from ..draw import INSTALL_HINT, GraphvizError, layout_graph, run_dot
+from ..layered import layered_svg, virtual_points
 from ..steps import node_names
 
-INSTALL_HINT = (
-    "install it with: apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS) "
-    "or conda install -c conda-forge graphviz, then try again"
-)
-DOT_TIMEOUT = 120.0  # seconds; a graph of a thousand values takes about one
+__all__ = ["GraphvizError", "INSTALL_HINT", "LAYOUTS", "dot_fits", "layout_svg", "svg_of"]
+
+LAYOUTS = ("auto", "dot", "python")
+DOT_MAX_VALUES = 500  # "auto" asks dot only up to these sizes (dot took 34 s on 298 values with 590 points)
+DOT_MAX_POINTS = 250
+DOT_TIMEOUT = 10.0  # seconds
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
-class GraphvizError(RuntimeError):
-    """Graphviz's ``dot`` program is missing, failed, or took too long."""
+def layout_svg(
+    order: Sequence[Any],
+    grads: Optional[Sequence[Any]] = None,
+    rankdir: str = "LR",
+    layout: str = "auto",
+    for_player: bool = True,
+) -> Tuple[str, str]:
+    """(svg, which): the picture of the nodes in topological ``order`` showing ``grads``, and
+    which layout drew it ('dot' or 'python'). ``layout`` is 'auto', 'dot' or 'python' (see
+    the module's docstring). For the player every node is named and numbered by its place in
+    the order, with room for edge labels; ``for_player=False`` gives ``draw_dot``'s drawing."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be 'auto', 'dot' or 'python', got {layout!r}")
+    names = None
+    if for_player:
+        name_of = node_names(order)
+        names = [name_of[id(node)] for node in order]
+    if layout == "auto" and not dot_fits(order):
+        layout = "python"
+    if layout != "python":
+        graph = layout_graph(order, rankdir, names=names, grads=grads)
+        if for_player:
+            graph.graph_attr["ranksep"] = "1.2"  # longer edges than draw_dot's: room for their labels
+        try:
+            return svg_of(graph), "dot"
+        except GraphvizError:
+            if layout == "dot":
+                raise
+    return layered_svg(order, rankdir, names=names, grads=grads), "python"
 
 
-def layout_svg(order: Sequence[Any], grads: Sequence[Any], rankdir: str = "LR") -> str:
-    """The picture of the nodes in topological ``order`` showing ``grads``, as SVG: the
-    drawing of ``draw_dot``, with every node named and numbered by its place in the order."""
-    name_of = node_names(order)
-    graph = layout_graph(order, rankdir, names=[name_of[id(node)] for node in order], grads=grads)
-    graph.graph_attr["ranksep"] = "1.2"  # longer edges than draw_dot's: room for their labels
-    return svg_of(graph)
+def dot_fits(order: Sequence[Any]) -> bool:
+    """Whether 'auto' asks ``dot``: at most ``DOT_MAX_VALUES`` values whose long edges need at
+    most ``DOT_MAX_POINTS`` virtual points (``layered.virtual_points``), and dot installed."""
+    if len(order) > DOT_MAX_VALUES or shutil.which("dot") is None:
+        return False
+    return virtual_points(order) <= DOT_MAX_POINTS
 
 
 def svg_of(graph: graphviz.Digraph) -> str:
-    """The SVG of ``graph`` laid out by ``dot``, ready to inline into HTML."""
-    dot = shutil.which("dot")
-    if dot is None:
-        raise GraphvizError(
-            "the player needs Graphviz's dot program to lay out the graph, and it is not on PATH: "
-            + INSTALL_HINT
-        )
-    try:
-        result = subprocess.run(
-            [dot, "-Tsvg"], input=graph.source.encode("utf-8"), capture_output=True, timeout=DOT_TIMEOUT
-        )
-    except subprocess.TimeoutExpired:
-        raise GraphvizError(
-            f"Graphviz's dot took more than {DOT_TIMEOUT:g} s to lay out this graph; "
-            "play a smaller or less tangled one"
-        ) from None
-    except OSError as error:  # found on PATH but not runnable
-        raise GraphvizError(f"cannot run Graphviz's dot ({dot}): {error}; {INSTALL_HINT}") from None
-    if result.returncode != 0 or b"<svg" not in result.stdout:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GraphvizError(
-            f"Graphviz's dot could not lay out the graph: {message[0] if message else 'no output'}"
-        )
-    svg = result.stdout.decode("utf-8")
+    """The SVG of ``graph`` laid out by ``dot`` within ``DOT_TIMEOUT`` seconds, ready to
+    inline into HTML; ``GraphvizError`` saying why if dot is missing, fails or is too slow."""
+    svg = run_dot(graph.source.encode("utf-8", "replace"), "svg", DOT_TIMEOUT).decode("utf-8")
+    if "<svg" not in svg:
+        raise GraphvizError("Graphviz's dot could not lay out the graph: no <svg> in its output")
     return _COMMENT.sub("", svg[svg.index("<svg") :]).strip()
