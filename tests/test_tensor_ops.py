@@ -177,10 +177,23 @@ def test_reshape(shape, seed, target):
 
 
 @given(shape=nonscalar_shapes, seed=seeds)
-def test_transpose(shape, seed):
+def test_permute_and_transpose_of_a_full_order(shape, seed):
+    # permute(*order) and permute(order) put axis order[i] at place i; so does transpose with
+    # one tuple, or with three or more axes (numpy's meaning, kept)
     rng = np.random.default_rng(seed)
     perm = tuple(int(i) for i in rng.permutation(len(shape)))
-    check_op(lambda t: t.transpose(*perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+    check_op(lambda t: t.permute(*perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+    check_op(lambda t: t.transpose(perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+    if len(shape) >= 3:
+        check_op(lambda t: t.transpose(*perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+
+
+@given(shape=nonscalar_shapes, seed=seeds, data=st.data())
+def test_transpose_of_two_axes_swaps_them_as_pytorch_does(shape, seed, data):
+    rng = np.random.default_rng(seed)
+    a = data.draw(st.integers(-len(shape), len(shape) - 1))
+    b = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check_op(lambda t: t.transpose(a, b), lambda t: t.transpose(a, b), [random_array(rng, shape)], rng)
 
 
 @given(shape=nonscalar_shapes, seed=seeds, kind=st.sampled_from(["int", "slice", "array", "mixed", "neg"]))
