@@ -43,9 +43,9 @@ def float_dtype(dtype: DType, who: str) -> np.dtype:
         return np.dtype(np.float64)
     try:
         chosen = np.dtype(dtype)
-    except TypeError:
-        chosen = None
-    if chosen not in (np.dtype(np.float32), np.dtype(np.float64)):
+    except TypeError:  # not a dtype at all: 'cuda', an object
+        chosen = np.dtype(object)
+    if chosen.name not in ("float32", "float64"):
         raise TypeError(f"{who}: dtype must be float32 or float64, got {dtype!r}")
     return chosen
 
