@@ -3,6 +3,7 @@ conversions, the constructors with dtype= and device=, and the quiet edge cases 
 The oracle is torch in float64 (or a hand computation)."""
 
 import ast
+import operator
 import pathlib
 import warnings
 
@@ -13,6 +14,8 @@ import tinygrad_edu
 from tinygrad_edu import Tensor, no_grad
 
 # ***** in-place updates *****
+
+UPDATES = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv}
 
 
 def _data(rng):
@@ -58,13 +61,13 @@ def test_each_update_in_place_matches_torch(torch, update):
     a, c = np.array([[1.0, -2.0], [3.0, 4.0]]), np.array([2.0, -0.5])  # c broadcasts over rows
     p, t = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     array = p.data
+    step, same = UPDATES[update], p  # step(p, x) is `p += x` (or -= *= /=)
     with no_grad():
-        exec(f"p {update} Tensor(c)")  # (exec: the update is the thing tested)
-        exec(f"p {update} 2.0")
+        p = step(p, Tensor(c))
+        p = step(p, 2.0)
     with torch.no_grad():
-        exec(f"t {update} torch.from_numpy(c)")
-        exec(f"t {update} 2.0")
-    assert p.data is array and p.requires_grad
+        t = step(step(t, torch.from_numpy(c)), 2.0)
+    assert p is same and p.data is array and p.requires_grad
     np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-15)
 
 
@@ -72,11 +75,10 @@ def test_each_update_in_place_matches_torch(torch, update):
 def test_updating_a_parameter_outside_no_grad_is_refused_as_in_torch(torch, update):
     p, before = Tensor([1.0, 2.0], requires_grad=True), [1.0, 2.0]
     with pytest.raises(RuntimeError, match=r"requires grad.*with no_grad\(\)") as ours:
-        exec(f"p {update} 1.0")
+        UPDATES[update](p, 1.0)
     assert p.tolist() == before  # nothing changed
-    t = torch.tensor(before, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
-        exec(f"t {update} 1.0")
+        UPDATES[update](torch.tensor(before, requires_grad=True), 1.0)
     assert update in str(ours.value)
     with pytest.raises(RuntimeError, match=r"zero_\(\).*no_grad"):
         p.zero_()

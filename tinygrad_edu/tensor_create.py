@@ -42,7 +42,7 @@ def float_dtype(dtype: DType, who: str) -> np.dtype:
     if dtype is None:
         return np.dtype(np.float64)
     try:
-        chosen = np.dtype(dtype)
+        chosen: np.dtype = np.dtype(dtype)
     except TypeError:  # not a dtype at all: 'cuda', an object
         chosen = np.dtype(object)
     if chosen.name not in ("float32", "float64"):
