@@ -25,6 +25,9 @@ BINARY = [
     ("mul", lambda a, b: a * b, lambda a, b: a * b, ("any", "any")),
     ("div", lambda a, b: a / b, lambda a, b: a / b, ("any", "pos")),
     ("pow", lambda a, b: a**b, lambda a, b: a**b, ("pos", "any")),
+    ("pow_method", lambda a, b: a.pow(b), lambda a, b: a.pow(b), ("pos", "any")),
+    ("maximum", lambda a, b: a.maximum(b), lambda a, b: a.maximum(b), ("any", "any")),
+    ("maximum_number", lambda a, b: a.maximum(0.5) * b, lambda a, b: a.clamp(min=0.5) * b, ("any", "any")),
     (
         "chain",
         lambda a, b: (a * b - b / (a * a + 1)).tanh(),
@@ -54,6 +57,21 @@ UNARY = [
     ("relu", lambda a: a.relu(), lambda a: a.relu(), "kink"),
     ("leaky_relu", lambda a: a.leaky_relu(), lambda a: _torch_leaky(a, 0.01), "kink"),
     ("leaky_relu_0.2", lambda a: a.leaky_relu(0.2), lambda a: _torch_leaky(a, 0.2), "kink"),
+    ("sin", lambda a: a.sin(), lambda a: a.sin(), "any"),
+    ("cos", lambda a: a.cos(), lambda a: a.cos(), "any"),
+    ("clone", lambda a: a.clone() * a, lambda a: a.clone() * a, "any"),
+    ("pow_method_number", lambda a: a.pow(3), lambda a: a.pow(3), "any"),
+    ("clamp", lambda a: a.clamp(-1.0, 1.0), lambda a: a.clamp(-1.0, 1.0), "any"),
+    ("unsqueeze", lambda a: a.unsqueeze(0), lambda a: a.unsqueeze(0), "any"),
+    ("unsqueeze_last", lambda a: a.unsqueeze(-1), lambda a: a.unsqueeze(-1), "any"),
+    (
+        "squeeze",
+        lambda a: a.unsqueeze(1 % (a.ndim + 1)).squeeze(),
+        lambda a: a.unsqueeze(1 % (a.ndim + 1)).squeeze(),
+        "any",
+    ),
+    ("view", lambda a: a.view(-1), lambda a: a.view(-1), "any"),
+    ("var_biased", lambda a: a.var(unbiased=False), lambda a: a.var(unbiased=False), "any"),
     ("T", lambda a: a.T, lambda a: a.permute(tuple(reversed(range(a.ndim)))), "any"),
     ("square_twice", lambda a: a * a + a, lambda a: a * a + a, "any"),
 ]
@@ -177,10 +195,23 @@ def test_reshape(shape, seed, target):
 
 
 @given(shape=nonscalar_shapes, seed=seeds)
-def test_transpose(shape, seed):
+def test_permute_and_transpose_of_a_full_order(shape, seed):
+    # permute(*order) and permute(order) put axis order[i] at place i; so does transpose with
+    # one tuple, or with three or more axes (numpy's meaning, kept)
     rng = np.random.default_rng(seed)
     perm = tuple(int(i) for i in rng.permutation(len(shape)))
-    check_op(lambda t: t.transpose(*perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+    check_op(lambda t: t.permute(*perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+    check_op(lambda t: t.transpose(perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+    if len(shape) >= 3:
+        check_op(lambda t: t.transpose(*perm), lambda t: t.permute(perm), [random_array(rng, shape)], rng)
+
+
+@given(shape=nonscalar_shapes, seed=seeds, data=st.data())
+def test_transpose_of_two_axes_swaps_them_as_pytorch_does(shape, seed, data):
+    rng = np.random.default_rng(seed)
+    a = data.draw(st.integers(-len(shape), len(shape) - 1))
+    b = data.draw(st.integers(-len(shape), len(shape) - 1))
+    check_op(lambda t: t.transpose(a, b), lambda t: t.transpose(a, b), [random_array(rng, shape)], rng)
 
 
 @given(shape=nonscalar_shapes, seed=seeds, kind=st.sampled_from(["int", "slice", "array", "mixed", "neg"]))
@@ -326,3 +357,115 @@ def test_random_expression_trees_match_torch(shapes3, program, seed):
         expected = t.grad.numpy() if t.grad is not None else np.zeros(x.shape)
         actual = x.grad if x.grad is not None else np.zeros(x.shape)
         np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@given(data=st.data(), seed=seeds, unbiased=st.booleans(), keepdim=st.booleans())
+def test_var_and_std_over_dims_as_torch(name, data, seed, unbiased, keepdim):
+    # sides of at least 2, so every average has two entries or more (with one, the unbiased
+    # variance is 0/0 = nan, tested apart)
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    dim = _axis(data, len(shape))
+    rng = np.random.default_rng(seed)
+    dims = tuple(range(len(shape))) if dim is None else dim
+
+    def theirs(t):
+        return getattr(t, name)(dim=dims, unbiased=unbiased, keepdim=keepdim)
+
+    check_op(
+        lambda t: getattr(t, name)(dim, unbiased, keepdim=keepdim), theirs, [random_array(rng, shape)], rng
+    )
+
+
+def test_var_and_std_of_one_entry_are_nan_as_in_torch(torch):
+    x = Tensor([[1.0], [2.0]], requires_grad=True)
+    assert np.isnan(x.var(dim=1).data).all() and np.isnan(x.std(1).data).all()
+    assert x.var(1, unbiased=False).tolist() == [0.0, 0.0]
+    assert np.isnan(Tensor(np.zeros(0)).var().item())
+    assert torch.isnan(torch.ones(2, 1, dtype=torch.float64).var(dim=1)).all()
+    with pytest.raises(TypeError, match="unbiased must be True or False"):
+        x.std(1, unbiased=1)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "var", "std"])
+def test_dim_and_keepdim_are_axis_and_keepdims(torch, name):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3, 4))
+    x, t = Tensor(a), torch.from_numpy(a)
+    reduce = getattr(x, name)
+    expected = {
+        "max": lambda **k: t.amax(**k),
+        "min": lambda **k: t.amin(**k),
+    }.get(name, getattr(t, name))
+    for dim in [1, -1, (0, 2), [0, 2]]:
+        torch_dim = tuple(dim) if isinstance(dim, list) else dim
+        for keep in [False, True]:
+            want = expected(dim=torch_dim, keepdim=keep).numpy()
+            by_axis = reduce(axis=dim, keepdims=keep).data
+            by_dim = reduce(dim=dim, keepdim=keep).data
+            np.testing.assert_allclose(by_axis, want, rtol=1e-12)
+            np.testing.assert_array_equal(by_dim, by_axis)
+        np.testing.assert_array_equal(reduce(1).data, reduce(dim=1).data)  # positionally: x.sum(1)
+    with pytest.raises(TypeError, match="not both"):
+        reduce(axis=0, dim=1)
+    with pytest.raises(TypeError, match="keepdims must be True or False"):
+        reduce(dim=0, keepdim="yes")
+
+
+def test_dim_wherever_axis_is_taken(torch):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 3))
+    x, t = Tensor(a), torch.from_numpy(a)
+    np.testing.assert_allclose(x.softmax(dim=0).data, t.softmax(dim=0).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.log_softmax(dim=0).data, t.log_softmax(dim=0).numpy(), rtol=1e-12)
+    assert x.argmax(dim=0).tolist() == t.argmax(dim=0).tolist()
+    assert x.argmin(dim=1).tolist() == t.argmin(dim=1).tolist()
+    assert Tensor.cat([x, x], dim=1).shape == tuple(torch.cat([t, t], dim=1).shape)
+    assert Tensor.stack([x, x], dim=2).shape == tuple(torch.stack([t, t], dim=2).shape)
+    b = np.zeros((2, 3, 4, 5))
+    for start, end in [(1, 2), (0, -1), (2, 3), (-2, -1)]:
+        want = tuple(torch.flatten(torch.from_numpy(b), start_dim=start, end_dim=end).shape)
+        assert Tensor(b).flatten(start_dim=start, end_dim=end).shape == want
+        assert Tensor(b).flatten(start, end).shape == want
+    with pytest.raises(ValueError, match="comes after the end axis"):
+        Tensor(b).flatten(3, 1)
+    with pytest.raises(TypeError, match="not both"):
+        x.softmax(0, dim=1)
+
+
+def test_transpose_semantics_as_torch(torch):
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x, t = Tensor(a), torch.from_numpy(a)
+    for axes in [(0, 1), (1, 0), (0, 2), (-1, 0), (1, 1)]:  # two axes: a swap, as in PyTorch
+        np.testing.assert_array_equal(x.transpose(*axes).data, t.transpose(*axes).numpy())
+    m = Tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(m.transpose(0, 1).data, m.data.T)  # (not the identity order)
+    np.testing.assert_array_equal(x.transpose().data, a.transpose())  # none: reversed, as .T
+    np.testing.assert_array_equal(x.transpose(2, 0, 1).data, t.permute(2, 0, 1).numpy())  # 3+: an order
+    np.testing.assert_array_equal(x.permute(1, 2, 0).data, t.permute(1, 2, 0).numpy())
+    np.testing.assert_array_equal(x.permute((1, 2, 0)).data, t.permute((1, 2, 0)).numpy())
+    for bad in [(0, 1), (0, 0, 1), (0, 1, 2, 0)]:
+        with pytest.raises(ValueError, match="not an order of all the axes"):
+            x.permute(*bad)
+    with pytest.raises(ValueError, match="out of range"):
+        x.transpose(0, 3)
+
+
+def test_shape_methods_as_torch(torch):
+    a = np.zeros((2, 1, 3, 1))
+    x, t = Tensor(a), torch.from_numpy(a)
+    for dim in [None, 0, 1, 3, -1, -3]:
+        want = t.squeeze() if dim is None else t.squeeze(dim)
+        assert x.squeeze(dim).shape == tuple(want.shape)
+    for dim in [0, 2, 4, -1, -5]:
+        assert x.unsqueeze(dim).shape == tuple(t.unsqueeze(dim).shape)
+    assert Tensor(2.0).squeeze(0).shape == () and Tensor(2.0).unsqueeze(0).shape == (1,)
+    assert x.view(3, 2).shape == (3, 2) and x.view((6,)).shape == (6,) and x.view(-1, 2).shape == (3, 2)
+    with pytest.raises(ValueError, match="out of range"):
+        x.unsqueeze(5)
+    with pytest.raises(ValueError, match=r"cannot reshape \(2, 1, 3, 1\)"):
+        x.view(4, 2)
+    assert x.size() == (2, 1, 3, 1) and x.size(2) == 3 and x.size(-1) == 1
+    assert x.numel() == 6 and x.dim() == 4 and Tensor(1.0).numel() == 1 and Tensor(1.0).dim() == 0
+    with pytest.raises(ValueError, match="out of range"):
+        x.size(4)

@@ -2,6 +2,8 @@
 shapes, against PyTorch float64 and central differences (gradcheck); kinks (|x| at 0, clip
 bounds, ties in min) are kept out of the random data by construction and tested on their own."""
 
+import operator
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -238,12 +240,40 @@ def test_comparison_errors():
             _ = other >= a
 
 
-def test_equality_keeps_python_identity():
-    t, t2 = Tensor([1.0, 2.0]), Tensor([1.0, 2.0])
-    assert t == t and not (t == t2) and t != t2 and not (t != t)
-    assert t in {t} and t2 not in {t} and {t: 1, t2: 2}[t2] == 2
-    assert (t == t2) is False  # a plain bool, not an array
-    assert t in [t2, t] and [t2].count(t) == 0
+@pytest.mark.parametrize("op", ["==", "!="])
+@given(shape_pair=broadcast_pairs, seed=seeds)
+def test_equality_compares_entries_with_broadcasting_as_torch_does(torch, op, shape_pair, seed):
+    rng = np.random.default_rng(seed)
+    a_shape, b_shape = shape_pair.input_shapes
+    # few distinct values, so that equal entries are common; a nan never equals anything
+    a, b = (rng.integers(0, 3, size=s).astype(float) for s in (a_shape, b_shape))
+    a[a == 2.0] = np.nan
+    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
+    compare = operator.eq if op == "==" else operator.ne
+    for ours, theirs in [
+        (compare(Tensor(a), Tensor(b)), compare(ta, tb)),
+        (compare(Tensor(a), b), compare(ta, tb)),  # a numpy array on either side
+        (compare(a, Tensor(b)), compare(ta, tb)),
+        (compare(Tensor(a), 1.0), compare(ta, 1.0)),  # a number on either side
+        (compare(1.0, Tensor(b)), compare(1.0, tb)),
+    ]:
+        assert isinstance(ours, np.ndarray) and ours.dtype == bool
+        np.testing.assert_array_equal(ours, theirs.numpy())
+
+
+def test_equality_is_by_entry_while_hashing_stays_by_identity():
+    t, t2 = Tensor([1.0, 2.0]), Tensor([1.0, 3.0])
+    assert (t == t2).tolist() == [True, False] and (t != t2).tolist() == [False, True]
+    assert (t == t).tolist() == [True, True]  # entry by entry even for the same tensor
+    assert (Tensor([np.nan]) == Tensor([np.nan])).tolist() == [False]
+    # sets and dicts still find a tensor by identity (graph walks rely on it)
+    same = Tensor([1.0, 2.0])
+    assert t in {t} and same not in {t} and {t: 1, same: 2}[same] == 2 and len({t, same}) == 2
+    assert hash(t) == object.__hash__(t)
+    # anything that is not a number, array or Tensor is simply not equal (no error)
+    assert (t == "t") is False and (t != None) is True  # noqa: E711
+    with pytest.raises(ValueError, match=r"==: shapes \(2,\) and \(3,\)"):
+        _ = t == Tensor([1.0, 2.0, 3.0])
 
 
 # ***** Tensor.where *****

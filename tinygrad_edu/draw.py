@@ -72,10 +72,11 @@ def _summary(a: Any) -> str:
 
 
 # ops that carry a plain-number constant in _ctx, and how to show it: a * 2 reads "* 2"
+# (a Value's a**2 is named "**2" already; a Tensor's is "**" with 2 in _ctx)
 _CONSTANT_OPS = {
-    "+c": "+ {:g}",
-    "*c": "* {:g}",
-    "/c": "/ {:g}",
+    "+": "+ {:g}",
+    "*": "* {:g}",
+    "/": "/ {:g}",
     "**": "**{:g}",
     "leaky_relu": "leaky_relu({:g})",
 }
@@ -85,7 +86,7 @@ def _op_text(node: Any) -> str:
     """The op's name, with the constant it carries (a**2 shows '**2', a - 1 shows '- 1')."""
     ctx = getattr(node, "_ctx", None)
     if node._op in _CONSTANT_OPS and isinstance(ctx, float):
-        if node._op == "+c" and ctx < 0:
+        if node._op == "+" and ctx < 0:
             return f"- {-ctx:g}"
         return _CONSTANT_OPS[node._op].format(ctx)
     return node._op

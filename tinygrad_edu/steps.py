@@ -110,8 +110,8 @@ def node_names(order: Sequence[Any]) -> Dict[int, str]:
 
 # operators written between their operands; every other op reads as a call, e.g. tanh(a)
 _INFIX = {"+": "+", "-": "-", "*": "*", "/": "/", "pow": "**", "@": "@"}
-# Value ops that carry a plain number (kept in _ctx): a * 3 reads "a * 3"
-_WITH_CONSTANT = {"+c": "+", "*c": "*", "/c": "/", "**": "**"}
+# ops that carry a plain number (kept in _ctx): a * 3 reads "a * 3" (a Value's a**3 is "**3")
+_WITH_CONSTANT = {"+": "+", "*": "*", "/": "/", "**": "**"}
 
 # dL/d(input) for Tensor ops, one formula per input: {0}, {1}, ... are the inputs' names,
 # {out} the node's, {x} the input's own, g is dL/d(node); an op with any number of inputs
@@ -134,6 +134,9 @@ _TENSOR_RULES: Dict[str, Tuple[str, ...]] = {
     "cross_entropy": ("g * (softmax({0}) - one_hot(labels)) / n",),
     "abs": ("g * sign({0})",), "clip": ("g where {0} is inside the range, else 0",),
     "min": ("g at the minimum",), "where": ("g where the condition holds", "g where it does not"),
+    "sin": ("g * cos({0})",), "cos": ("g * -sin({0})",), "clone": ("g",),
+    "maximum": ("g where {0} > {1} (half where equal)", "g where {1} > {0} (half where equal)"),
+    "var": ("g * 2 * ({0} - mean) / (n - 1)",), "std": ("g * ({0} - mean) / ((n - 1) * {out})",),
     "cat": ("the piece of g where {x} was put",), "stack": ("the slice of g where {x} was put",),
     "conv2d": ("g through {1}, added back onto each window (col2im)", "g.T @ the windows of {0}",
                "g summed over the batch and the positions"),
@@ -183,8 +186,9 @@ def expression_text(node: Any, name: Callable[[Any], str]) -> str:
     if op == "neg" and len(inputs) == 1:
         return f"-{inputs[0]}"
     if isinstance(ctx, float) and len(inputs) == 1:
-        if op == "+c" and ctx < 0:
+        if op == "+" and ctx < 0:
             return f"{inputs[0]} - {-ctx:g}"
+        op = "**" if op.startswith("**") else op  # a Value's "**3"
         if op in _WITH_CONSTANT:
             return f"{inputs[0]} {_WITH_CONSTANT[op]} {ctx:g}".replace(" ** ", "**")
         return f"{op}({inputs[0]}, {ctx:g})"  # e.g. leaky_relu(a, 0.1)

@@ -12,14 +12,16 @@ becomes a handful of Tensor nodes instead of thousands of Value nodes. Each oper
 up in ``BACKWARD_RULES`` by ``_op`` and calls it as ``rule(node, node.grad)``. The Tensor is
 split over several files, one concept each:
 
-* tensor.py (this file): what a Tensor holds, making one (zeros, ones, randn), how results
-  join the graph, backward();
+* tensor.py (this file): what a Tensor holds, how results join the graph, in-place updates
+  (``p -= lr * p.grad``), backward();
+* tensor_create.py: making one: zeros, ones, full, arange, linspace, eye, randn, rand, normal;
 * tensor_arithmetic.py: ``+ - * / ** @`` with broadcasting, and ``unbroadcast``;
-* tensor_ops.py: exp, log, tanh, relu, ..., sum/mean/max, reshape, indexing, softmax;
+* tensor_ops.py: exp, log, sin, cos, tanh, relu, ..., indexing, clone, softmax;
+* tensor_reduce.py: sum, mean, var, std, max (over ``axis=`` or PyTorch's ``dim=``);
 * tensor_conv.py: conv2d and max_pool2d on NCHW images;
 * tensor_pool.py, tensor_norm.py: average pooling, upsampling; batch normalisation;
-* tensor_select.py: abs, clip, min, argmax/argmin, comparisons ``< <= > >=``, where;
-* tensor_shape.py: cat, stack, flatten.
+* tensor_select.py: abs, clip, min, maximum, argmax/argmin, comparisons ``< <= > >= == !=``, where;
+* tensor_shape.py: reshape, view, transpose, permute, (un)squeeze, flatten, cat, stack.
 
 A result records its graph only if one of its inputs has ``requires_grad=True`` (and we are
 not inside ``no_grad()``), so evaluating a model without gradients builds no graph at all.
@@ -43,26 +45,30 @@ from __future__ import annotations
 
 import contextlib
 import numbers
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
 from . import tensor_arithmetic as arithmetic
 from . import tensor_conv as conv
+from . import tensor_create as create
 from . import tensor_ops as ops
 from . import tensor_pool as pool
+from . import tensor_reduce as reduce
 from . import tensor_select as select
 from . import tensor_shape as shaping
 from .graph import topological_order
 from .tensor_arithmetic import ARITHMETIC_BACKWARD_RULES, unbroadcast
 from .tensor_conv import CONV_BACKWARD_RULES
+from .tensor_create import RandomSource, check_device, float_dtype, random_source
 from .tensor_norm import NORM_BACKWARD_RULES
 from .tensor_ops import OPS_BACKWARD_RULES
 from .tensor_pool import POOL_BACKWARD_RULES
+from .tensor_reduce import REDUCE_BACKWARD_RULES
 from .tensor_select import SELECT_BACKWARD_RULES
 from .tensor_shape import SHAPE_BACKWARD_RULES
 
-__all__ = ["Tensor", "no_grad", "unbroadcast", "BACKWARD_RULES"]
+__all__ = ["Tensor", "no_grad", "unbroadcast", "BACKWARD_RULES", "RandomSource", "random_source"]
 
 _grad_enabled = True  # switched off inside `with no_grad():`
 
@@ -121,8 +127,12 @@ def _as_array(data: object, copy: bool) -> np.ndarray:
 class Tensor:
     """An n-dimensional array in a computation graph: ``data`` and ``grad`` (dL/d data).
 
-    ``data`` is a float64 ndarray (float32 if float32 data is given; the Tensor keeps its own
-    copy). ``grad`` stays None until a backward pass reaches the tensor.
+    ``data`` is a float64 ndarray (float32 if float32 data is given, or ``dtype='float32'``;
+    the Tensor keeps its own copy). ``grad`` stays None until a backward pass reaches the
+    tensor. ``device='cpu'`` is accepted, as in PyTorch (numpy has no other device).
+
+    ``==`` compares entries (a boolean array, like ``<``); a Tensor hashes by identity, so
+    Tensors live in sets and dicts.
 
     >>> a = Tensor([1.0, 2.0, 3.0], requires_grad=True, label='a')
     >>> b = (a * a).sum()
@@ -134,12 +144,24 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "label", "_prev", "_op", "_ctx")
     __array_ufunc__ = None  # numpy defers to us: ndarray + Tensor calls Tensor.__radd__
 
-    def __init__(self, data: Any, requires_grad: bool = False, label: str = "") -> None:
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        label: str = "",
+        *,
+        dtype: Any = None,
+        device: Optional[str] = None,
+    ) -> None:
         if type(requires_grad) is not bool:
             raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__}")
         if type(label) is not str:
             raise TypeError(f"label must be a str, got {type(label).__name__}")
-        self.data: np.ndarray = _as_array(data, copy=True)  # the numbers themselves
+        check_device(device, "Tensor()")
+        array = _as_array(data, copy=True)
+        if dtype is not None:  # (astype of the fresh copy: no second copy when the dtype agrees)
+            array = array.astype(float_dtype(dtype, "Tensor()"), copy=False)
+        self.data: np.ndarray = array  # the numbers themselves
         self.grad: Optional[np.ndarray] = None  # dL/d(data), same shape, filled by backward()
         self.requires_grad = requires_grad  # should backward() compute a grad for it?
         self.label = label  # a name for drawings, e.g. 'W1'
@@ -197,7 +219,7 @@ class Tensor:
             return Tensor._result(_as_array(x, copy=False), (), "")
         return NotImplemented
 
-    # ***** the operators: plain functions from tensor_arithmetic.py and tensor_ops.py *****
+    # ***** the operators: plain functions from tensor_arithmetic.py, tensor_ops.py, ... *****
     # Each takes the tensor as its first argument, so binding it here makes it a method:
     # `a + b` calls arithmetic.add(a, b), `x.exp()` calls ops.exp(x).
 
@@ -208,59 +230,125 @@ class Tensor:
     __pow__, __rpow__ = arithmetic.pow, arithmetic.rpow
     __matmul__, __rmatmul__ = arithmetic.matmul, arithmetic.rmatmul
     __neg__ = arithmetic.neg
+    pow, matmul = arithmetic.pow_method, arithmetic.matmul_method  # x.pow(2), x.matmul(W)
 
-    exp, log, sqrt = ops.exp, ops.log, ops.sqrt
+    exp, log, sqrt, sin, cos = ops.exp, ops.log, ops.sqrt, ops.sin, ops.cos
     tanh, sigmoid, relu, leaky_relu = ops.tanh, ops.sigmoid, ops.relu, ops.leaky_relu
-    sum, mean, max = ops.sum, ops.mean, ops.max
-    reshape, transpose = ops.reshape, ops.transpose
-    T = property(ops.T)
-    __getitem__ = ops.getitem
+    sum, mean, max = reduce.sum, reduce.mean, reduce.max
+    var, std = reduce.var, reduce.std
+    reshape, view, flatten = shaping.reshape, shaping.view, shaping.flatten
+    unsqueeze, squeeze = shaping.unsqueeze, shaping.squeeze
+    transpose, permute = shaping.transpose, shaping.permute
+    T = property(shaping.T)
+    __getitem__, clone = ops.getitem, ops.clone
     softmax, log_softmax = ops.softmax, ops.log_softmax
     conv2d, max_pool2d = conv.conv2d, conv.max_pool2d
     conv_transpose2d, avg_pool2d = conv.conv_transpose2d, pool.avg_pool2d
-    abs, clip, min = select.abs, select.clip, select.min
-    argmax, argmin = select.argmax, select.argmin
-    __lt__, __le__, __gt__, __ge__ = select.lt, select.le, select.gt, select.ge  # (no ==, see there)
-    where = staticmethod(select.where)
-    cat, stack = staticmethod(shaping.cat), staticmethod(shaping.stack)
-    flatten = shaping.flatten
+    abs, clip, clamp, min = select.abs, select.clip, select.clamp, select.min
+    maximum, argmax, argmin = select.maximum, select.argmax, select.argmin
+    __lt__, __le__, __gt__, __ge__ = select.lt, select.le, select.gt, select.ge
+    __eq__ = select.eq  # type: ignore[assignment]  # entry by entry, as in numpy and PyTorch ...
+    __ne__ = select.ne  # type: ignore[assignment]
+    __hash__ = object.__hash__  # ... while hashing stays by identity: Tensors in sets and dicts
 
-    # ***** making tensors, as in PyTorch: Tensor.zeros(2, 3) or Tensor.zeros((2, 3)) *****
+    # ***** making tensors, as in PyTorch: Tensor.zeros(2, 3), Tensor.arange(5), ... *****
+    # (tensor_create.py and, for the ones made from other tensors, tensor_select.py and
+    # tensor_shape.py; each gets the class to build as its first argument, `cls`)
 
-    @staticmethod
-    def zeros(*shape: Union[int, Sequence[int]], requires_grad: bool = False) -> "Tensor":
-        """A float64 tensor of zeros of the given shape.
+    zeros, ones, full = classmethod(create.zeros), classmethod(create.ones), classmethod(create.full)
+    zeros_like, ones_like = classmethod(create.zeros_like), classmethod(create.ones_like)
+    arange, linspace, eye = classmethod(create.arange), classmethod(create.linspace), classmethod(create.eye)
+    randn, rand, normal = classmethod(create.randn), classmethod(create.rand), classmethod(create.normal)
+    where = classmethod(select.where)
+    cat, stack = classmethod(shaping.cat), classmethod(shaping.stack)
 
-        >>> Tensor.zeros(2, 3).shape, Tensor.zeros((2,)).data.tolist()
-        ((2, 3), [0.0, 0.0])
+    # ***** in-place updates: p -= lr * p.grad, inside no_grad() *****
+    # (mypy cannot match these defs against the bound `__add__` &c above: hence the ignores)
+
+    def __iadd__(self, other: arithmetic.Operand) -> "Tensor":  # type: ignore[misc]
+        return self._in_place("+=", np.add, arithmetic.add, other)
+
+    def __isub__(self, other: arithmetic.Operand) -> "Tensor":  # type: ignore[misc]
+        return self._in_place("-=", np.subtract, arithmetic.sub, other)
+
+    def __imul__(self, other: arithmetic.Operand) -> "Tensor":  # type: ignore[misc]
+        return self._in_place("*=", np.multiply, arithmetic.mul, other)
+
+    def __itruediv__(self, other: arithmetic.Operand) -> "Tensor":  # type: ignore[misc]
+        return self._in_place("/=", np.divide, arithmetic.div, other)
+
+    def _in_place(
+        self, symbol: str, combine: Callable[..., Any], node: Callable[..., Any], other: Any
+    ) -> Any:
+        """``self <symbol> other`` (``combine`` on the arrays): change this tensor's numbers in
+        place and return the tensor itself, the same object, when no graph needs the old ones:
+
+        * a leaf that requires grad (a parameter), outside ``no_grad()``: RuntimeError, as in
+          PyTorch (its graph would need the old numbers; updates belong in ``no_grad()``);
+        * a computed node, or an update by a tensor that requires grad outside ``no_grad()``:
+          ``t += x`` means ``t = t + x``, a new node (``node``), and the old tensor keeps its
+          numbers, which its graph needs: ``total += loss`` in a loop builds the sum's graph;
+        * anything else (inside ``no_grad()``, or nothing requires grad): in place.
         """
-        return Tensor(np.zeros(_shape_arg(shape, "zeros")), requires_grad=requires_grad)
+        operand = self._operand(other)
+        if operand is NotImplemented:
+            return NotImplemented  # Python then tries `self + other`, which names the type
+        if self._prev or (_grad_enabled and operand.requires_grad and not self.requires_grad):
+            return node(self, operand)
+        self._check_in_place(symbol)
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                combine(self.data, operand.data, out=self.data, casting="same_kind")
+        except ValueError:
+            raise ValueError(
+                f"{symbol}: an operand of shape {operand.shape} cannot update a tensor of shape "
+                f"{self.shape} in place (it must broadcast to {self.shape})"
+            ) from None
+        return self
 
-    @staticmethod
-    def ones(*shape: Union[int, Sequence[int]], requires_grad: bool = False) -> "Tensor":
-        """A float64 tensor of ones of the given shape.
+    def _check_in_place(self, what: str) -> None:
+        """PyTorch's rule: a leaf that requires grad changes in place only inside no_grad()."""
+        if self.requires_grad and _grad_enabled:
+            raise RuntimeError(
+                f"{what} would change a tensor that requires grad (a parameter) in place while "
+                f"gradients are recorded: do the update inside `with no_grad():`, as in PyTorch"
+            )
 
-        >>> Tensor.ones(2).data.tolist()
-        [1.0, 1.0]
+    def zero_(self) -> "Tensor":
+        """Set every entry to 0, in place, and return the tensor (PyTorch's ``zero_``); for a
+        parameter, inside ``no_grad()``, as for ``-=``.
+
+        >>> w = Tensor([1.0, 2.0], requires_grad=True)
+        >>> with no_grad():
+        ...     _ = w.zero_()
+        >>> w.tolist()
+        [0.0, 0.0]
         """
-        return Tensor(np.ones(_shape_arg(shape, "ones")), requires_grad=requires_grad)
+        if self._prev:
+            raise RuntimeError(
+                "zero_() on a computed tensor: its graph needs its numbers; use Tensor.zeros_like(t)"
+            )
+        self._check_in_place("zero_()")
+        self.data.fill(0.0)
+        return self
 
-    @staticmethod
-    def randn(
-        *shape: Union[int, Sequence[int]], requires_grad: bool = False, rng: RandomSource = None
-    ) -> "Tensor":
-        """A float64 tensor of samples from the standard normal distribution N(0, 1).
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Make this leaf require grad (or not), in place, and return it (PyTorch's
+        ``requires_grad_``). A computed node's flag follows from its inputs: it cannot be
+        switched off.
 
-        ``rng`` is an int seed or a ``numpy.random.Generator``; without it numpy's global
-        random state is used (``np.random.seed(0)`` makes that repeatable).
-
-        >>> Tensor.randn(2, 3, rng=0).shape
-        (2, 3)
-        >>> np.array_equal(Tensor.randn(3, rng=7).data, Tensor.randn(3, rng=7).data)
+        >>> Tensor([1.0]).requires_grad_().requires_grad
         True
         """
-        data = random_source(rng, "Tensor.randn").standard_normal(_shape_arg(shape, "randn"))
-        return Tensor(data, requires_grad=requires_grad)
+        if type(requires_grad) is not bool:
+            raise TypeError(f"requires_grad must be True or False, got {type(requires_grad).__name__}")
+        if self._prev and not requires_grad:
+            raise RuntimeError(
+                "requires_grad_(False) on a computed tensor: only leaves can stop requiring grad; "
+                "use t.detach() for a copy outside the graph"
+            )
+        self.requires_grad = requires_grad
+        return self
 
     # ***** properties and conversions *****
 
@@ -299,6 +387,45 @@ class Tensor:
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
         return float(self.data.reshape(-1)[0])
+
+    def __float__(self) -> float:
+        """``float(t)`` for a one-element tensor, as ``t.item()``."""
+        return self.item()
+
+    def __int__(self) -> int:
+        """``int(t)`` for a one-element tensor: its number with the fraction cut off (toward 0).
+
+        >>> int(Tensor([-2.7])), float(Tensor(2.5))
+        (-2, 2.5)
+        """
+        return int(self.item())
+
+    def size(self, dim: Optional[int] = None) -> Any:
+        """The shape (a tuple), or the size of axis ``dim``: PyTorch's spelling of ``shape``.
+
+        >>> t = Tensor(np.zeros((2, 3)))
+        >>> t.size(), t.size(1), t.size(-1)
+        ((2, 3), 3, 3)
+        """
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[shaping.axis_index(dim, self.data.ndim, "size")]
+
+    def numel(self) -> int:
+        """The number of entries: 6 for shape (2, 3), 1 for a 0-d tensor."""
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        """The number of axes (``ndim``): 2 for a matrix."""
+        return self.data.ndim
+
+    def tolist(self) -> Any:
+        """The numbers as (nested) Python lists; a 0-d tensor gives a float.
+
+        >>> Tensor([[1.0, 2.0]]).tolist(), Tensor(3.0).tolist()
+        ([[1.0, 2.0]], 3.0)
+        """
+        return self.data.tolist()
 
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, not copied: changing it changes the tensor)."""
@@ -369,49 +496,14 @@ class Tensor:
 
 _new_tensor = object.__new__
 
-RandomSource = Union[None, int, np.random.Generator]  # an int seed, a Generator, or None
-
-
-def random_source(rng: RandomSource, who: str) -> Any:
-    """Where random numbers come from, for ``Tensor.randn`` and the layers' ``rng=``: a Generator
-    as it is, a new Generator seeded with an int, or numpy's global generator (``np.random``,
-    which ``np.random.seed`` makes repeatable) for None. All three have ``.uniform``,
-    ``.random`` and ``.standard_normal``.
-
-    >>> random_source(0, "demo").uniform() == random_source(0, "demo").uniform()
-    True
-    """
-    if rng is None:
-        return np.random
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        if rng < 0:
-            raise ValueError(f"{who}: an rng seed must be >= 0, got {rng}")
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"{who}: rng must be an int seed, a numpy.random.Generator or None, got {type(rng).__name__}"
-    )
-
-
-def _shape_arg(args: Tuple[Union[int, Sequence[int]], ...], name: str) -> Tuple[int, ...]:
-    """The shape given to a constructor, ``(2, 3)`` or ``((2, 3),)``, checked: ints >= 0."""
-    sizes = ops.as_int_tuple(args)
-    for n in sizes:
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-            raise TypeError(f"Tensor.{name}: a shape holds ints, got {type(n).__name__} {n!r}")
-        if n < 0:
-            raise ValueError(f"Tensor.{name}: sizes cannot be negative, got shape {sizes}")
-    return tuple(int(n) for n in sizes)
-
-
 # The chain-rule step of every operator, looked up by the node's `_op`.
 BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     **ARITHMETIC_BACKWARD_RULES,  # + - * / ** @ and neg (tensor_arithmetic.py)
-    **OPS_BACKWARD_RULES,  # exp, log, ..., sum, max, reshape, indexing, softmax (tensor_ops.py)
+    **OPS_BACKWARD_RULES,  # exp, log, sin, ..., indexing, clone, softmax (tensor_ops.py)
+    **REDUCE_BACKWARD_RULES,  # sum, mean, var, std, max (tensor_reduce.py)
     **CONV_BACKWARD_RULES,  # conv2d, max_pool2d (tensor_conv.py)
     **POOL_BACKWARD_RULES,  # avg_pool2d, upsample_nearest2d (tensor_pool.py)
     **NORM_BACKWARD_RULES,  # batch_norm (tensor_norm.py)
-    **SELECT_BACKWARD_RULES,  # abs, clip, min, where (tensor_select.py)
-    **SHAPE_BACKWARD_RULES,  # cat, stack (tensor_shape.py)
+    **SELECT_BACKWARD_RULES,  # abs, clip, min, maximum, where (tensor_select.py)
+    **SHAPE_BACKWARD_RULES,  # reshape, transpose, cat, stack (tensor_shape.py)
 }

@@ -131,6 +131,21 @@ def pow(self: Tensor, exponent: Operand) -> Tensor:
     return self._result(data, (self, exponent), "pow")
 
 
+def pow_method(self: Tensor, exponent: Operand) -> Tensor:
+    """``x.pow(2)``, PyTorch's name for ``x ** 2`` (the exponent may be a Tensor too).
+
+    >>> from tinygrad_edu import Tensor
+    >>> Tensor([2.0, 3.0]).pow(2).tolist()
+    [4.0, 9.0]
+    """
+    out = pow(self, exponent)
+    if out is NotImplemented:
+        raise TypeError(
+            f"pow: the exponent must be a number, a Tensor or a numpy array, got {type(exponent).__name__}"
+        )
+    return out
+
+
 def pow_const_backward(out: Tensor, g: np.ndarray) -> None:
     # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
     a, k = out._prev[0], out._ctx
@@ -196,9 +211,11 @@ def matmul(self: Tensor, other: Union["Tensor", np.ndarray]) -> Tensor:
     >>> (Tensor([[1.0, 2.0]]) @ Tensor([[3.0], [4.0]])).item()
     11.0
     """
-    if not isinstance(other, (type(self), np.ndarray)):
-        return NotImplemented
+    if isinstance(other, numbers.Number):
+        return NotImplemented  # (a number is no matrix: Python raises a TypeError naming it)
     other = self._operand(other)
+    if other is NotImplemented:
+        return other
     try:
         data = self.data @ other.data
     except ValueError:
@@ -208,6 +225,19 @@ def matmul(self: Tensor, other: Union["Tensor", np.ndarray]) -> Tensor:
             f"(both need at least 1 dimension)"
         ) from None
     return self._result(data, (self, other), "@")
+
+
+def matmul_method(self: Tensor, other: Union["Tensor", np.ndarray]) -> Tensor:
+    """``x.matmul(W)``, PyTorch's name for ``x @ W``.
+
+    >>> from tinygrad_edu import Tensor
+    >>> Tensor([[1.0, 2.0]]).matmul(Tensor([[3.0], [4.0]])).tolist()
+    [[11.0]]
+    """
+    out = matmul(self, other)
+    if out is NotImplemented:
+        raise TypeError(f"matmul: other must be a Tensor or a numpy array, got {type(other).__name__}")
+    return out
 
 
 def matmul_backward(out: Tensor, g: np.ndarray) -> None:

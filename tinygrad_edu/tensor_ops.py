@@ -1,11 +1,11 @@
-"""Tensor functions, reductions, reshaping, indexing and softmax, each with its backward rule.
+"""Tensor functions (exp, log, sin, activations), indexing, clone and softmax, each with its backward rule.
 
 Each forward function takes the tensor as ``self``: ``Tensor`` (tensor.py) binds it as a method,
 so ``x.exp()`` calls ``exp(x)``. Right under it sits its chain-rule step ``exp_backward(out, g)``,
 which gets g = dL/d(out), an array shaped like ``out``, and adds dL/d(input) into the input
 with ``input._add_grad(...)``. The rules are collected in ``OPS_BACKWARD_RULES`` at the bottom,
-keyed by the node's ``_op``. (``sum`` and ``max`` here are the Tensor methods: in this file
-they hide Python's builtins of the same names.)
+keyed by the node's ``_op``. Reductions (sum, mean, ...) are in tensor_reduce.py, reshaping
+in tensor_shape.py.
 
 >>> from tinygrad_edu import Tensor
 >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -17,37 +17,14 @@ they hide Python's builtins of the same names.)
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 import numpy as np
 
+from .tensor_reduce import axis_arg
+
 if TYPE_CHECKING:
     from .tensor import Tensor
-
-Axis = Optional[Union[int, Tuple[int, ...]]]
-
-
-def _unreduce(g: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
-    """Put back, as size 1, the axes a reduction removed, so ``g`` broadcasts over its input."""
-    if axis is not None and not keepdims:
-        return np.expand_dims(g, axis)
-    return g  # axis=None gives a 0-d g (broadcasts anywhere); keepdims kept the axes
-
-
-def as_int_tuple(args: Sequence[Union[int, Sequence[int]]]) -> Tuple[int, ...]:
-    """``(2, 3)`` from either ``f(2, 3)`` or ``f((2, 3))``: the two ways PyTorch takes a shape.
-
-    >>> as_int_tuple((2, 3)), as_int_tuple(([2, 3],)), as_int_tuple(())
-    ((2, 3), (2, 3), ())
-    """
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return tuple(args[0])
-    return tuple(args)  # type: ignore[arg-type]  # (ints; numpy reports anything else)
-
-
-def _check_keepdims(keepdims: object) -> None:
-    if type(keepdims) is not bool:
-        raise TypeError(f"keepdims must be True or False, got {type(keepdims).__name__}")
 
 
 # ***** exp, log, sqrt *****
@@ -102,6 +79,45 @@ def sqrt_backward(out: Tensor, g: np.ndarray) -> None:
     # d(sqrt a)/da = 1 / (2 sqrt a), computed from the output
     with np.errstate(divide="ignore", invalid="ignore"):
         out._prev[0]._add_grad(g / (2.0 * out.data))
+
+
+# ***** sin and cos *****
+
+
+def sin(self: Tensor) -> Tensor:
+    """The sine, entry by entry (x in radians).
+
+    >>> from tinygrad_edu import Tensor
+    >>> Tensor([0.0, np.pi / 2]).sin().data.round(4).tolist()
+    [0.0, 1.0]
+    """
+    with np.errstate(invalid="ignore"):  # sin(inf) is nan, quietly
+        return self._result(np.sin(self.data), (self,), "sin")
+
+
+def sin_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(sin a)/da = cos a
+    a = out._prev[0]
+    with np.errstate(invalid="ignore"):
+        a._add_grad(np.cos(a.data) * g)
+
+
+def cos(self: Tensor) -> Tensor:
+    """The cosine, entry by entry (x in radians).
+
+    >>> from tinygrad_edu import Tensor
+    >>> Tensor([0.0, np.pi]).cos().data.round(4).tolist()
+    [1.0, -1.0]
+    """
+    with np.errstate(invalid="ignore"):
+        return self._result(np.cos(self.data), (self,), "cos")
+
+
+def cos_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(cos a)/da = -sin a
+    a = out._prev[0]
+    with np.errstate(invalid="ignore"):
+        a._add_grad(-np.sin(a.data) * g)
 
 
 # ***** activation functions: phi in h = phi(x @ W.T + b) *****
@@ -181,124 +197,6 @@ def leaky_relu_backward(out: Tensor, g: np.ndarray) -> None:
     a._add_grad(np.where(a.data > 0.0, g, out._ctx * g))
 
 
-# ***** reductions: sum, mean, max *****
-
-
-def sum(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Sum over ``axis`` (an int, a tuple of ints, or None for every entry).
-
-    >>> from tinygrad_edu import Tensor
-    >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).data.tolist()
-    [4.0, 6.0]
-    """
-    _check_keepdims(keepdims)
-    data = np.asarray(self.data.sum(axis=axis, keepdims=keepdims))
-    return self._result(data, (self,), "sum", (axis, keepdims))
-
-
-def sum_backward(out: Tensor, g: np.ndarray) -> None:
-    # every summed entry has d(sum)/d(entry) = 1: copy the gradient back over the summed axes
-    a = out._prev[0]
-    axis, keepdims = out._ctx
-    a._add_grad(np.broadcast_to(_unreduce(g, axis, keepdims), a.data.shape), fresh=False)
-
-
-def mean(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Average over ``axis`` (an int, a tuple of ints, or None for every entry).
-
-    >>> from tinygrad_edu import Tensor
-    >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).mean(axis=1).data.tolist()
-    [1.5, 3.5]
-    """
-    _check_keepdims(keepdims)
-    data = np.asarray(self.data.mean(axis=axis, keepdims=keepdims))
-    count = self.data.size // data.size if data.size else 0  # entries averaged into each output
-    return self._result(data, (self,), "mean", (axis, keepdims, count))
-
-
-def mean_backward(out: Tensor, g: np.ndarray) -> None:
-    # d(mean)/d(entry) = 1/count for each of the `count` entries averaged
-    a = out._prev[0]
-    axis, keepdims, count = out._ctx
-    g = _unreduce(g, axis, keepdims) / count
-    a._add_grad(np.broadcast_to(g, a.data.shape), fresh=False)
-
-
-def max(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Largest entry over ``axis`` (an int, a tuple of ints, or None for every entry).
-
-    Ties: when several entries share the maximum, the gradient is split evenly among
-    them (each gets 1/k of it), as ``torch.amax`` does. This is a valid subgradient and
-    does not depend on the order of the entries.
-
-    >>> from tinygrad_edu import Tensor
-    >>> x = Tensor([1.0, 5.0, 5.0], requires_grad=True)
-    >>> x.max().backward(); x.grad.tolist()
-    [0.0, 0.5, 0.5]
-    """
-    _check_keepdims(keepdims)
-    data = np.asarray(self.data.max(axis=axis, keepdims=keepdims))
-    return self._result(data, (self,), "max", (axis, keepdims))
-
-
-def max_backward(out: Tensor, g: np.ndarray) -> None:
-    # d(max)/d(entry) = 1/k for each of the k entries equal to the maximum, 0 elsewhere
-    a = out._prev[0]
-    axis, keepdims = out._ctx
-    is_max = a.data == _unreduce(out.data, axis, keepdims)
-    ties = is_max.sum(axis=axis, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):  # a nan maximum gives nan gradients
-        a._add_grad(is_max * (_unreduce(g, axis, keepdims) / ties))
-
-
-# ***** reshaping and transposing: moving entries around, gradients move back *****
-
-
-def reshape(self: Tensor, *shape: Union[int, Sequence[int]]) -> Tensor:
-    """Same entries, new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``; one size may be -1.
-
-    >>> from tinygrad_edu import Tensor
-    >>> Tensor([1.0, 2.0, 3.0, 4.0]).reshape(2, -1).shape
-    (2, 2)
-    """
-    sizes = as_int_tuple(shape)
-    try:
-        data = self.data.reshape(sizes)
-    except ValueError:
-        raise ValueError(
-            f"reshape: cannot reshape {self.data.shape} ({self.data.size} entries) into {sizes}"
-        ) from None
-    return self._result(data, (self,), "reshape")
-
-
-def reshape_backward(out: Tensor, g: np.ndarray) -> None:
-    # reshaping moves no numbers: the gradient is reshaped back
-    a = out._prev[0]
-    a._add_grad(g.reshape(a.data.shape), fresh=False)
-
-
-def transpose(self: Tensor, *axes: Union[int, Sequence[int]]) -> Tensor:
-    """Permute the axes (``t.transpose(1, 0, 2)``); with no arguments, reverse them.
-
-    >>> from tinygrad_edu import Tensor
-    >>> Tensor([[1.0, 2.0, 3.0]]).transpose().shape
-    (3, 1)
-    """
-    order = as_int_tuple(axes) or tuple(range(self.data.ndim - 1, -1, -1))
-    data = self.data.transpose(order)
-    return self._result(data, (self,), "transpose", order)
-
-
-def transpose_backward(out: Tensor, g: np.ndarray) -> None:
-    # the inverse permutation puts every gradient entry back where its input came from
-    out._prev[0]._add_grad(g.transpose(np.argsort(out._ctx)), fresh=False)
-
-
-def T(self: Tensor) -> Tensor:
-    """The transpose (all axes reversed): W.T for a matrix W."""
-    return self.transpose()
-
-
 # ***** indexing *****
 
 
@@ -325,11 +223,31 @@ def index_backward(out: Tensor, g: np.ndarray) -> None:
     a._add_grad(ga)
 
 
+# ***** clone: a copy that stays in the graph *****
+
+
+def clone(self: Tensor) -> Tensor:
+    """A copy with its own array (changing one leaves the other alone); unlike ``detach``,
+    the copy stays in the graph: gradients flow through it unchanged.
+
+    >>> from tinygrad_edu import Tensor
+    >>> x = Tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.clone(); (y * y).sum().backward(); x.grad.tolist()
+    [2.0, 4.0]
+    """
+    return self._result(self.data.copy(), (self,), "clone")
+
+
+def clone_backward(out: Tensor, g: np.ndarray) -> None:
+    # d(copy of a)/da = 1: the gradient passes unchanged
+    out._prev[0]._add_grad(g, fresh=False)
+
+
 # ***** softmax and log-softmax *****
 
 
-def softmax(self: Tensor, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``: turns scores into probabilities.
+def softmax(self: Tensor, axis: int = -1, *, dim: Optional[int] = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``axis`` (or ``dim``): turns scores into probabilities.
 
     Stable for huge scores: the largest score is subtracted first (the result does not
     change, but exp never sees a positive number, so it cannot overflow).
@@ -338,7 +256,9 @@ def softmax(self: Tensor, axis: int = -1) -> Tensor:
     >>> Tensor([1000.0, 1000.0]).softmax().data.tolist()
     [0.5, 0.5]
     """
-    z = self.data - self.data.max(axis=axis, keepdims=True)
+    axis = axis_arg(axis, dim, "softmax", -1)
+    with np.errstate(over="ignore", invalid="ignore"):  # -1e308 - 1e308 is -inf, quietly
+        z = self.data - self.data.max(axis=axis, keepdims=True)
     e = np.exp(z)
     return self._result(e / e.sum(axis=axis, keepdims=True), (self,), "softmax", axis)
 
@@ -349,8 +269,8 @@ def softmax_backward(out: Tensor, g: np.ndarray) -> None:
     out._prev[0]._add_grad(s * (g - (g * s).sum(axis=out._ctx, keepdims=True)))
 
 
-def log_softmax(self: Tensor, axis: int = -1) -> Tensor:
-    """x - log(sum(exp(x))) along ``axis``: log-probabilities, computed stably.
+def log_softmax(self: Tensor, axis: int = -1, *, dim: Optional[int] = None) -> Tensor:
+    """x - log(sum(exp(x))) along ``axis`` (or ``dim``): log-probabilities, computed stably.
 
     log-sum-exp trick: log(sum(exp(x))) = m + log(sum(exp(x - m))) with m = max(x), so
     nothing overflows even for scores of 1e3 or 1e300.
@@ -359,8 +279,10 @@ def log_softmax(self: Tensor, axis: int = -1) -> Tensor:
     >>> Tensor([1000.0, 1000.0]).log_softmax().data.round(4).tolist()
     [-0.6931, -0.6931]
     """
-    z = self.data - self.data.max(axis=axis, keepdims=True)
-    data = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    axis = axis_arg(axis, dim, "log_softmax", -1)
+    with np.errstate(over="ignore", invalid="ignore"):  # -1e308 - 1e308 is -inf, quietly
+        z = self.data - self.data.max(axis=axis, keepdims=True)
+        data = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
     return self._result(data, (self,), "log_softmax", axis)
 
 
@@ -387,8 +309,8 @@ OPS_BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     "sqrt": sqrt_backward, "tanh": tanh_backward,
     "sigmoid": sigmoid_backward, "relu": relu_backward,
     "leaky_relu": leaky_relu_backward,
-    "sum": sum_backward, "mean": mean_backward, "max": max_backward,
-    "reshape": reshape_backward, "transpose": transpose_backward,
+    "clone": clone_backward,
+    "sin": sin_backward, "cos": cos_backward,
     "index": index_backward,
     "softmax": softmax_backward, "log_softmax": log_softmax_backward,
 }

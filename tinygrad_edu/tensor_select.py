@@ -1,9 +1,11 @@
-"""Tensor comparisons and the ops that pick entries: abs, clip, min, argmax/argmin, where.
+"""Tensor comparisons and the ops that pick entries: abs, clip, min, maximum, argmax/argmin, where.
 
 Same pattern as tensor_ops.py: each forward is a plain function of the tensor ``self`` that
 ``Tensor`` (tensor.py) binds as a method, with its chain-rule step ``xxx_backward(out, g)``
 right under it; the rules are collected in ``SELECT_BACKWARD_RULES`` at the bottom. (``abs``
-and ``min`` here are the Tensor methods: in this file they hide Python's builtins.)
+and ``min`` here are the Tensor methods: in this file they hide Python's builtins.) ``where``
+makes a new tensor out of others: tensor.py binds it as a class method, so its first argument
+``cls`` is the Tensor class.
 
 Most of these are piecewise: the output copies one input entry (or its negative), so the
 gradient is 1 (or -1) for the entry that was picked and 0 for the others. At a kink (|x| at
@@ -21,12 +23,12 @@ return plain numpy arrays, not Tensors.
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, Union
 
 import numpy as np
 
 from .tensor_arithmetic import _broadcast, unbroadcast
-from .tensor_ops import Axis, _check_keepdims, max_backward
+from .tensor_reduce import Axis, axis_arg, keepdims_arg, max_backward
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -95,6 +97,16 @@ def clip_backward(out: Tensor, g: np.ndarray) -> None:
     a._add_grad(np.where(outside, 0.0, g))
 
 
+def clamp(self: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:
+    """PyTorch's name for ``clip``: ``x.clamp(0.0, 1.0)``, ``x.clamp(min=0.0)``.
+
+    >>> from tinygrad_edu import Tensor
+    >>> Tensor([-2.0, 0.5, 3.0]).clamp(min=0.0).data.tolist()
+    [0.0, 0.5, 3.0]
+    """
+    return clip(self, min, max)
+
+
 def _bound(value: object, name: str) -> Optional[float]:
     if value is None:
         return None
@@ -106,8 +118,16 @@ def _bound(value: object, name: str) -> Optional[float]:
 # ***** min, argmax, argmin *****
 
 
-def min(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
-    """Smallest entry over ``axis`` (an int, a tuple of ints, or None for every entry).
+def min(
+    self: Tensor,
+    axis: Axis = None,
+    keepdims: bool = False,
+    *,
+    dim: Axis = None,
+    keepdim: Optional[bool] = None,
+) -> Tensor:
+    """Smallest entry over ``axis`` (an int, a tuple of ints, or None for every entry), or
+    ``dim``. Only the values: unlike PyTorch's ``x.min(dim)``, no indices (use ``argmin``).
 
     Ties are treated as in ``max``: the gradient is split evenly among the k entries that
     share the minimum (1/k each), as ``torch.amin`` does.
@@ -119,7 +139,7 @@ def min(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     >>> x.min(axis=1).sum().backward(); x.grad.tolist()
     [[0.0, 1.0], [0.5, 0.5]]
     """
-    _check_keepdims(keepdims)
+    axis, keepdims = axis_arg(axis, dim, "min"), keepdims_arg(keepdims, keepdim)
     data = np.asarray(self.data.min(axis=axis, keepdims=keepdims))
     return self._result(data, (self,), "min", (axis, keepdims))
 
@@ -130,8 +150,42 @@ def min_backward(out: Tensor, g: np.ndarray) -> None:
     max_backward(out, g)
 
 
-def argmax(self: Tensor, axis: Optional[int] = None) -> np.ndarray:
-    """Index of the largest entry along ``axis``, as a numpy integer array (no gradient).
+def maximum(self: Tensor, other: Union[Tensor, np.ndarray, float]) -> Tensor:
+    """The larger of ``self`` and ``other``, entry by entry, with broadcasting (nan wins).
+
+    Where the two are equal the gradient is split, half to each, as in PyTorch.
+
+    >>> from tinygrad_edu import Tensor
+    >>> a, b = Tensor([1.0, 5.0, 2.0], requires_grad=True), Tensor([3.0, 4.0, 2.0], requires_grad=True)
+    >>> y = a.maximum(b); y.data.tolist()
+    [3.0, 5.0, 2.0]
+    >>> y.sum().backward(); a.grad.tolist(), b.grad.tolist()
+    ([0.0, 1.0, 0.5], [1.0, 0.0, 0.5])
+    """
+    operand = self._operand(other)
+    if operand is NotImplemented:
+        raise TypeError(
+            f"maximum: other must be a Tensor, a number or a numpy array, got {type(other).__name__}"
+        )
+    return self._result(_broadcast("maximum", np.maximum, self, operand), (self, operand), "maximum")
+
+
+def maximum_backward(out: Tensor, g: np.ndarray) -> None:
+    # d max(a, b)/da = 1 where a > b, 0 where a < b, 1/2 where a == b (and the other way
+    # round for b); a nan entry (which wins) passes the whole gradient
+    a, b = out._prev
+    with np.errstate(invalid="ignore"):
+        share_a = np.where(a.data > b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0))
+        share_a = np.where(np.isnan(a.data), 1.0, share_a)
+        share_b = np.where(np.isnan(b.data), 1.0, 1.0 - share_a)
+    if a.requires_grad:
+        a._add_grad(unbroadcast(share_a * g, a.data.shape))
+    if b.requires_grad:
+        b._add_grad(unbroadcast(share_b * g, b.data.shape))
+
+
+def argmax(self: Tensor, axis: Optional[int] = None, *, dim: Optional[int] = None) -> np.ndarray:
+    """Index of the largest entry along ``axis`` (or ``dim``), as a numpy integer array (no gradient).
 
     ``axis=None`` gives the index into the flattened tensor, as a 0-d array. Ties: the
     first one wins; nan counts as the largest (numpy and PyTorch agree on both).
@@ -141,10 +195,10 @@ def argmax(self: Tensor, axis: Optional[int] = None) -> np.ndarray:
     >>> scores.argmax(axis=1).tolist(), int(scores.argmax())
     ([1, 0], 3)
     """
-    return np.asarray(self.data.argmax(axis=_int_axis(axis, "argmax")))
+    return np.asarray(self.data.argmax(axis=_int_axis(axis_arg(axis, dim, "argmax"), "argmax")))
 
 
-def argmin(self: Tensor, axis: Optional[int] = None) -> np.ndarray:
+def argmin(self: Tensor, axis: Optional[int] = None, *, dim: Optional[int] = None) -> np.ndarray:
     """Index of the smallest entry along ``axis``, as a numpy integer array (no gradient).
 
     As ``argmax``: the first of several ties wins, and a nan wins over any number.
@@ -153,7 +207,7 @@ def argmin(self: Tensor, axis: Optional[int] = None) -> np.ndarray:
     >>> Tensor([[0.1, 2.0, 0.3], [5.0, 1.0, 5.0]]).argmin(axis=1).tolist()
     [0, 1]
     """
-    return np.asarray(self.data.argmin(axis=_int_axis(axis, "argmin")))
+    return np.asarray(self.data.argmin(axis=_int_axis(axis_arg(axis, dim, "argmin"), "argmin")))
 
 
 def _int_axis(axis: object, name: str) -> Optional[int]:
@@ -164,9 +218,11 @@ def _int_axis(axis: object, name: str) -> Optional[int]:
     return int(axis)
 
 
-# ***** comparisons: < <= > >= answer with a boolean numpy array *****
-# `==` and `!=` are deliberately not defined: they keep Python's meaning, "the same object",
-# which the graph walks rely on when they put Tensors in sets and dicts.
+# ***** comparisons: < <= > >= == != answer with a boolean numpy array *****
+# `==` compares entries, as in numpy and PyTorch. A Tensor still hashes by identity (tensor.py
+# sets __hash__ = object.__hash__), so sets and dicts of Tensors, which the graph walks use,
+# work as before; but `t in some_list` and `some_list.index(t)` compare with ==, so code that
+# looks for one particular tensor in a list compares identities: `any(x is t for x in ...)`.
 
 
 def _compare(symbol: str, compare: Callable[..., Any], self: Tensor, other: object) -> np.ndarray:
@@ -204,10 +260,27 @@ def ge(self: Tensor, other: object) -> np.ndarray:
     return _compare(">=", np.greater_equal, self, other)
 
 
+def eq(self: Tensor, other: object) -> np.ndarray:
+    """``t == other`` entry by entry, a boolean numpy array (nan == nan is False).
+
+    Anything that is not a Tensor, a number or an array is simply not equal (Python's rule).
+
+    >>> from tinygrad_edu import Tensor
+    >>> (Tensor([1.0, 2.0]) == Tensor([1.0, 3.0])).tolist(), Tensor([1.0]) == 'one'
+    ([True, False], False)
+    """
+    return _compare("==", np.equal, self, other)
+
+
+def ne(self: Tensor, other: object) -> np.ndarray:
+    """``t != other`` entry by entry, a boolean numpy array (nan != nan is True)."""
+    return _compare("!=", np.not_equal, self, other)
+
+
 # ***** where: pick each entry from a or from b *****
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
+def where(cls: Type[Tensor], condition: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``condition`` holds, else ``b``, entry by entry: ``Tensor.where(x > 0, x, 0)``.
 
     ``condition`` is a boolean numpy array, or anything numpy turns into one: a list of bools,
@@ -224,11 +297,9 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     >>> y.sum().backward(); a.grad.tolist(), b.grad.tolist()
     ([1.0, 0.0, 0.0], 2.0)
     """
-    from .tensor import Tensor  # here, not at the top: tensor.py imports this file
-
-    mask = _condition(condition, Tensor)
-    dtype = next((x.data.dtype for x in (a, b) if isinstance(x, Tensor)), np.dtype(np.float64))
-    a, b = _where_operand(a, "a", dtype, Tensor), _where_operand(b, "b", dtype, Tensor)
+    mask = _condition(condition, cls)
+    dtype = next((x.data.dtype for x in (a, b) if isinstance(x, cls)), np.dtype(np.float64))
+    a, b = _where_operand(a, "a", dtype, cls), _where_operand(b, "b", dtype, cls)
     try:
         data = np.where(mask, a.data, b.data)
     except ValueError:
@@ -277,6 +348,7 @@ def _where_operand(x: Any, name: str, dtype: np.dtype, tensor_type: Type[Tensor]
 # fmt: off
 SELECT_BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     "abs": abs_backward, "clip": clip_backward,
-    "min": min_backward, "where": where_backward,
+    "min": min_backward, "maximum": maximum_backward,
+    "where": where_backward,
 }
 # fmt: on

@@ -12,10 +12,13 @@ A plain number in an expression (the 2 in ``a * 2``) is a constant, not a graph 
 kept on the node (``_ctx``), so ``(a * 2)._prev == (a,)``, and the drawing shows the op as
 ``* 2``. (micrograd wraps such numbers in Values of their own; keeping them on the node
 leaves fewer objects for Python's garbage collector to scan while a big graph is built.)
+The op names are micrograd's: ``a * b`` and ``a * 2`` are both ``'*'``, ``a**2`` is ``'**2'``.
 
 ``backward()`` visits the nodes from the output back to the leaves and looks each node's rule
-up in ``BACKWARD_RULES`` by ``_op``. Nodes keep no closures, so a finished graph holds no
-reference cycles and is freed by reference counting the moment the last name for it is gone.
+up in ``BACKWARD_RULES`` by ``_op``; ``node._backward()`` applies one node's rule, as in
+micrograd (for backpropagating by hand, node by node). Nodes keep no closures, so a finished
+graph holds no reference cycles and is freed by reference counting the moment the last name
+for it is gone.
 
 Arithmetic follows IEEE 754 like numpy and PyTorch: 1/0 is inf, log(0) is -inf, and nan flows
 through every operation instead of raising.
@@ -95,17 +98,13 @@ class Value:
         c = _constant(other)
         if c is None:
             return NotImplemented  # Python then raises a TypeError naming both types
-        return Value(self.data + c, "", (self,), "+c", c)
+        return Value(self.data + c, "", (self,), "+", c)
 
     def _add_backward(out: "Value") -> None:
         # d(a+b)/da = 1 and d(a+b)/db = 1: the gradient flows through unchanged
-        a, b = out._prev
-        a.grad += out.grad
-        b.grad += out.grad
-
-    def _add_const_backward(out: "Value") -> None:
-        # d(a+c)/da = 1
-        out._prev[0].grad += out.grad
+        # (a + c with a constant c has the one input a: d(a+c)/da = 1)
+        for x in out._prev:
+            x.grad += out.grad
 
     def __sub__(self, other: Union["Value", Number]) -> "Value":
         if type(other) is Value:
@@ -113,7 +112,7 @@ class Value:
         c = _constant(other)
         if c is None:
             return NotImplemented
-        return Value(self.data - c, "", (self,), "+c", -c)  # a - c is a + (-c), exactly
+        return Value(self.data - c, "", (self,), "+", -c)  # a - c is a + (-c), exactly
 
     def _sub_backward(out: "Value") -> None:
         # d(a-b)/da = 1, d(a-b)/db = -1
@@ -136,19 +135,18 @@ class Value:
         c = _constant(other)
         if c is None:
             return NotImplemented
-        return Value(self.data * c, "", (self,), "*c", c)
+        return Value(self.data * c, "", (self,), "*", c)
 
     def _mul_backward(out: "Value") -> None:
         # d(a*b)/da = b and d(a*b)/db = a: each input gets the other one's value
+        # (a * c with a constant c, kept in out._ctx: d(a*c)/da = c)
+        c = out._ctx
+        if c is not None:
+            out._prev[0].grad += c * out.grad
+            return
         a, b = out._prev
         a.grad += b.data * out.grad
         b.grad += a.data * out.grad
-
-    def _mul_const_backward(out: "Value") -> None:
-        # d(a*c)/da = c
-        c = out._ctx
-        assert c is not None  # (every node of an op with a constant keeps it; so below)
-        out._prev[0].grad += c * out.grad
 
     def __truediv__(self, other: Union["Value", Number]) -> "Value":
         if type(other) is Value:
@@ -156,19 +154,18 @@ class Value:
         c = _constant(other)
         if c is None:
             return NotImplemented
-        return Value(_divide(self.data, c), "", (self,), "/c", c)
+        return Value(_divide(self.data, c), "", (self,), "/", c)
 
     def _div_backward(out: "Value") -> None:
         # d(a/b)/da = 1/b and d(a/b)/db = -a/b**2 = -(a/b)/b
+        # (a / c with a constant c, kept in out._ctx: d(a/c)/da = 1/c)
+        c = out._ctx
+        if c is not None:
+            out._prev[0].grad += _divide(out.grad, c)
+            return
         a, b = out._prev
         a.grad += _divide(out.grad, b.data)
         b.grad -= _divide(out.data * out.grad, b.data)
-
-    def _div_const_backward(out: "Value") -> None:
-        # d(a/c)/da = 1/c
-        c = out._ctx
-        assert c is not None
-        out._prev[0].grad += _divide(out.grad, c)
 
     def __pow__(self, exponent: Union["Value", Number]) -> "Value":
         if type(exponent) is Value:  # a ** b: both base and exponent get gradients
@@ -176,12 +173,12 @@ class Value:
         k = _constant(exponent)
         if k is None:
             return NotImplemented
-        return Value(_power(self.data, k), "", (self,), "**", k)
+        return Value(_power(self.data, k), "", (self,), f"**{k:g}", k)  # micrograd's "**2"
 
     def _pow_const_backward(out: "Value") -> None:
-        # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx)
+        # d(a**k)/da = k * a**(k-1)   (k is a plain number, kept in out._ctx; the op is "**k")
         a, k = out._prev[0], out._ctx
-        assert k is not None
+        assert k is not None  # (every node of an op with a constant keeps it; so below)
         if k != 0.0:  # a**0 is the constant 1: no gradient, even at a = 0
             a.grad += k * _power(a.data, k - 1.0) * out.grad
 
@@ -302,6 +299,19 @@ class Value:
 
     # ***** backpropagation *****
 
+    def _backward(self) -> None:
+        """Apply this node's chain-rule step once: add d(self)/d(input) * ``self.grad`` into
+        each input's grad (a leaf has no inputs: nothing happens). ``backward()`` does this for
+        every node, in order; by hand it reads as in micrograd's lecture:
+
+        >>> a, b = Value(2.0, label='a'), Value(-3.0, label='b')
+        >>> c = a * b; c.grad = 1.0
+        >>> c._backward(); a.grad, b.grad
+        (-3.0, 2.0)
+        """
+        if self._prev:
+            BACKWARD_RULES[self._op](self)
+
     def backward(self) -> None:
         """Fill ``grad`` of every Value this one depends on with dL/d(that Value), L = self.
 
@@ -321,18 +331,26 @@ class Value:
                 rules[node._op](node)
 
 
+class _Rules(Dict[str, Callable[[Value], None]]):
+    """The rules by op name; every ``'**k'`` (``'**2'``, ``'**-1'``, ``'**0.5'``: a power with
+    a constant exponent k, micrograd's name) finds the one rule for ``'**'``."""
+
+    def __missing__(self, op: str) -> Callable[[Value], None]:
+        if op.startswith("**"):
+            return self["**"]
+        raise KeyError(op)
+
+
 # The chain-rule step of every operator, looked up by the node's `_op`.
 # fmt: off
-BACKWARD_RULES: Dict[str, Callable[[Value], None]] = {
-    "+": Value._add_backward, "+c": Value._add_const_backward,
-    "-": Value._sub_backward, "neg": Value._neg_backward,
-    "*": Value._mul_backward, "*c": Value._mul_const_backward,
-    "/": Value._div_backward, "/c": Value._div_const_backward,
+BACKWARD_RULES: Dict[str, Callable[[Value], None]] = _Rules({
+    "+": Value._add_backward, "-": Value._sub_backward, "neg": Value._neg_backward,
+    "*": Value._mul_backward, "/": Value._div_backward,
     "**": Value._pow_const_backward, "pow": Value._pow_backward,
     "exp": Value._exp_backward, "log": Value._log_backward,
     "tanh": Value._tanh_backward, "sigmoid": Value._sigmoid_backward,
     "relu": Value._relu_backward, "leaky_relu": Value._leaky_relu_backward,
-}
+})
 # fmt: on
 
 
