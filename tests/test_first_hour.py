@@ -69,7 +69,7 @@ def cubic_fit_by_hand(lib, start, steps=40, lr=1e-6):
             for p in (a, b, c, d):
                 p -= lr * p.grad
                 p.grad = None
-    return losses, [float(p) for p in (a, b, c, d)]
+    return losses, [p.item() for p in (a, b, c, d)]
 
 
 def test_cubic_fit_with_raw_autograd_matches_torch(torch):
@@ -113,7 +113,7 @@ def test_softmax_regression_from_scratch_matches_torch(torch):
     our_losses, our_accuracy = softmax_regression(ours(), features, labels, W0)
     their_losses, their_accuracy = softmax_regression(theirs(torch), features, labels, W0)
     np.testing.assert_allclose(our_losses, their_losses, rtol=1e-10)
-    assert our_accuracy == their_accuracy > 0.9 and our_losses[-1] < 0.5 * our_losses[0]
+    assert our_accuracy == their_accuracy > 0.8 and our_losses[-1] < 0.5 * our_losses[0]
 
 
 def character_rnn(lib, text, weights, steps=8, lr=1.0, clip=1.0):
