@@ -66,7 +66,9 @@ class Probe:
         self.model = model
         self.scalar = isinstance(model, nn.MLP)
         if self.scalar:
-            acts = [n.activation if n.nonlin else "linear" for n in (layer.neurons[0] for layer in model.layers)]
+            acts = [
+                n.activation if n.nonlin else "linear" for n in (layer.neurons[0] for layer in model.layers)
+            ]
             self.layers = [LayerView(f"layers.{k}", layer, acts[k]) for k, layer in enumerate(model.layers)]
         else:
             names = {id(m): name for name, m in model.named_modules()}
@@ -83,7 +85,9 @@ class Probe:
                 for k, m in enumerate(items):
                     if m is linear:
                         after = items[k + 1] if k + 1 < len(items) else None
-                        return ACTIVATION_NAMES.get(type(after), "linear" if after is None else "")
+                        if after is None:
+                            return "linear"
+                        return ACTIVATION_NAMES.get(type(after), "")
         return ""
 
     def _call_order(self, linears: List[Any], example: Any) -> List[Any]:
@@ -131,7 +135,9 @@ class Probe:
         hs.append(out.reshape(len(x), -1))
         return out.reshape(len(x), -1), [z if z is not None else np.zeros((len(x), 0)) for z in zs], hs
 
-    def _evaluate_scalar(self, x: np.ndarray) -> Tuple[np.ndarray, List[np.ndarray], List[Optional[np.ndarray]]]:
+    def _evaluate_scalar(
+        self, x: np.ndarray
+    ) -> Tuple[np.ndarray, List[np.ndarray], List[Optional[np.ndarray]]]:
         hs: List[List[List[float]]] = [[] for _ in self.layers]
         with _evaluating(self.model):
             for row in x:  # one example at a time: the scalar engine's way

@@ -125,7 +125,8 @@ class Recorder:
 
     def __init__(self, model: Any, x: np.ndarray, y: Optional[np.ndarray], test: Any, scalar: bool) -> None:
         self.model, self.x, self.y = model, x, y
-        self.tx, self.ty = test if test is not None else (x[:0], None)
+        self.tx: np.ndarray = test[0] if test is not None else x[:0]
+        self.ty: Optional[np.ndarray] = test[1] if test is not None else None
         self.probe = Probe(model, x[:2])
         first = self.probe.evaluate(x[:1])[0]
         self.task = Task(y, first.shape[1])
@@ -182,8 +183,16 @@ class Recorder:
                 budget -= view.nout
                 add_f(f"scale{k}", 1)
                 for j in range(view.nout):
-                    add_b({"what": "unit", "layer": k, "unit": j, "w": hs if self.dim == 2 else side,
-                           "h": hs if self.dim == 2 else 1}, n_pixels)
+                    add_b(
+                        {
+                            "what": "unit",
+                            "layer": k,
+                            "unit": j,
+                            "w": hs if self.dim == 2 else side,
+                            "h": hs if self.dim == 2 else 1,
+                        },
+                        n_pixels,
+                    )
         self.image_shape = _image_shape(self.x)
         if self.image_shape and layers and layers[0].nin == self.image_shape[0] * self.image_shape[1]:
             add_f("filterscale", 1)
@@ -213,7 +222,8 @@ class Recorder:
                 put(f"h{k}", h[0] if h is not None else np.full(view.nout, np.nan))
             if f"W{k}" in spots:
                 w, bias, gw, gb = view.arrays()
-                put(f"W{k}", w), put(f"b{k}", bias), put(f"gW{k}", gw), put(f"gb{k}", gb)
+                for part, values in (("W", w), ("b", bias), ("gW", gw), ("gb", gb)):
+                    put(f"{part}{k}", values)
         grid_start = n + nt
         for entry in self.layout["images"]:
             at, length = entry["at"]
@@ -227,9 +237,10 @@ class Recorder:
         if self.dim == 1:
             put("curve", out[grid_start:, 0])
         for k in range(len(self.probe.layers) - 1):
-            if f"scale{k}" not in spots or hs[k] is None:
+            hidden = hs[k]
+            if f"scale{k}" not in spots or hidden is None:
                 continue
-            on_grid = hs[k][grid_start:]  # (side*side, nout) or (side, nout)
+            on_grid = hidden[grid_start:]  # (side*side, nout) or (side, nout)
             if self.dim == 2:
                 side = self.side
                 on_grid = on_grid.reshape(side, side, -1)[:: self.step_hidden, :: self.step_hidden]

@@ -19,7 +19,7 @@ import copy
 import math
 import numbers
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -35,7 +35,9 @@ __all__ = ["watch", "Watch"]
 
 def _array(data: Any, what: str) -> np.ndarray:
     if isinstance(data, (str, bytes, dict)) or data is None or isinstance(data, bool):
-        raise TypeError(f"watch: {what} must be an array, a Tensor or a list of numbers, got {type(data).__name__}")
+        raise TypeError(
+            f"watch: {what} must be an array, a Tensor or a list of numbers, got {type(data).__name__}"
+        )
     if isinstance(data, Tensor):
         return np.asarray(data.data)
     try:
@@ -69,7 +71,9 @@ def watch(model: Any, inputs: Any, targets: Any = None, *, test: Any = None, eve
         raise ValueError(f"watch: every must be at least 1 (a frame every `every` steps), got {every}")
     x = _array(inputs, "inputs").astype(np.float64)
     if x.ndim < 2 or len(x) == 0:
-        raise ValueError(f"watch: inputs must be (N, d) with N >= 1 (one row per example), got shape {x.shape}")
+        raise ValueError(
+            f"watch: inputs must be (N, d) with N >= 1 (one row per example), got shape {x.shape}"
+        )
     y = _checked_targets(targets, len(x), "targets", "inputs")
     test_pair = None
     if test is not None:
@@ -77,7 +81,9 @@ def watch(model: Any, inputs: Any, targets: Any = None, *, test: Any = None, eve
             raise TypeError(f"watch: test must be a pair (inputs, targets), got {type(test).__name__}")
         tx = _array(test[0], "test inputs").astype(np.float64)
         if tx.shape[1:] != x.shape[1:]:
-            raise ValueError(f"watch: test inputs have shape {tx.shape}, the inputs {x.shape}: the rows must match")
+            raise ValueError(
+                f"watch: test inputs have shape {tx.shape}, the inputs {x.shape}: the rows must match"
+            )
         ty = _checked_targets(test[1], len(tx), "test targets", "test inputs")
         test_pair = (tx, ty)
     return Watch(model, x, y, test_pair, int(every))
@@ -100,23 +106,47 @@ class Watch:
     def __init__(self, model: Any, x: np.ndarray, y: Optional[np.ndarray], test: Any, every: int) -> None:
         self.model, self.every = model, every
         self.scalar = isinstance(model, nn.MLP)
-        self._recorder = Recorder(model, x, y, test, self.scalar)
+        self._params = model.parameters()
+        self._size = sum(1 if isinstance(p, Value) else int(p.data.size) for p in self._params)
+        # The evaluations run on a twin of the model (a deep copy), given each frame's weights and
+        # gradients when the frames are read: the training loop only pays for copying them.
+        # A big model, or one that cannot be copied, is evaluated at once, on itself.
+        self._twin = _twin(model) if self._size <= SNAPSHOT_ALL else None
+        self._recorder = Recorder(self._twin or model, x, y, test, self.scalar)
+        self._buffers = [name for name, _ in model.named_buffers()]
         self._calls = 0
-        self.frames: List[Dict[str, Any]] = []
+        self._frames: List[Dict[str, Any]] = []
+        self._pending: List[Tuple[int, float, List[Any], List[Any], Dict[str, np.ndarray]]] = []
         self._snapshots: Dict[int, List[Any]] = {}
-        self._size = sum(1 if isinstance(p, Value) else int(p.data.size) for p in self._recorder.params)
 
     def __repr__(self) -> str:
-        last = f", last loss {self.frames[-1]['loss']:.4g}" if self.frames else ""
-        return f"<Watch: {len(self.frames)} frames of {self._calls} steps{last}>"
+        frames = self.frames
+        last = f", last loss {frames[-1]['loss']:.4g}" if frames else ""
+        return f"<Watch: {len(frames)} frames of {self._calls} steps{last}>"
+
+    @property
+    def frames(self) -> List[Dict[str, Any]]:
+        """The recorded frames, each a dict: ``step``, ``loss``, ``train_loss``, ``test_loss``,
+        ``train_accuracy``, ``test_accuracy`` (nan where there is none) and ``grad_norms``
+        (one per parameter group, in the order of ``groups``)."""
+        self._settle()
+        return self._frames
+
+    @property
+    def groups(self) -> List[str]:
+        """The names of the parameter groups (one per layer) whose gradient norms are recorded."""
+        return [name for name, _ in self._recorder.probe.groups]
 
     def record(self, loss: Any) -> None:
         """Record this step (every ``every``-th call): call it after ``loss.backward()`` and
         before the optimiser's step, with the loss you called ``backward()`` on."""
         if not isinstance(loss, (Value, Tensor)):
-            raise TypeError(f"record needs the loss (a Value or a one-element Tensor), got {type(loss).__name__}")
+            kind = type(loss).__name__
+            raise TypeError(f"record needs the loss (a Value or a one-element Tensor), got {kind}")
         if isinstance(loss, Tensor) and loss.data.size != 1:
-            raise ValueError(f"record needs a one-element loss, got shape {loss.shape}; reduce it with .mean()")
+            raise ValueError(
+                f"record needs a one-element loss, got shape {loss.shape}; reduce it with .mean()"
+            )
         if not loss._prev:
             raise ValueError(
                 "record needs the loss computed from the model (a graph with the parameters in it), "
@@ -127,13 +157,30 @@ class Watch:
         if step % self.every:
             return
         value = float(loss.data) if isinstance(loss, Value) else float(np.asarray(loss.data).ravel()[0])
-        frame = self._recorder.capture(step, value)
-        index = len(self.frames)
-        self.frames.append(frame)
-        self._snapshots[index] = self._recorder.snapshot()
+        index = len(self._frames) + len(self._pending)
+        values = [p.data if isinstance(p, Value) else p.data.copy() for p in self._params]
+        grads = [p.grad if isinstance(p, Value) or p.grad is None else p.grad.copy() for p in self._params]
+        buffers = (
+            {name: np.array(b, copy=True) for name, b in self.model.named_buffers()} if self._buffers else {}
+        )
+        self._snapshots[index] = values
         previous = index - 1
         if self._size > SNAPSHOT_ALL and previous > 0 and previous % 10:
             self._snapshots.pop(previous, None)  # big models: the first frame, every tenth, the latest
+        self._pending.append((step, value, values, grads, buffers))
+        if self._twin is None:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Evaluate the frames recorded since the last time (on the twin, with their weights)."""
+        pending, self._pending = self._pending, []
+        for step, value, values, grads, buffers in pending:
+            if self._twin is not None:
+                for p, v, g in zip(self._twin.parameters(), values, grads, strict=True):
+                    p.data, p.grad = v, g
+                if buffers:
+                    self._twin.load_state_dict(buffers, strict=False)
+            self._frames.append(self._recorder.capture(step, value))
 
     def offered(self) -> List[int]:
         """The frames whose weights were kept, so that ``player(frame)`` can rebuild them."""
@@ -142,10 +189,10 @@ class Watch:
     def _frame_index(self, frame: Any) -> int:
         if isinstance(frame, bool) or not isinstance(frame, numbers.Integral):
             raise TypeError(f"frame must be a whole number, got {type(frame).__name__}")
-        n = len(self.frames)
+        n, frame = len(self.frames), int(frame)
         if not -n <= frame < n:
             raise ValueError(f"frame {frame} is out of range: {n} frames were recorded (0 .. {n - 1}, or -1)")
-        return int(frame) % n
+        return frame % n
 
     def player(self, frame: int = -1, example: int = 0) -> Player:
         """The step-through ``Player`` of one training example's loss with the weights of
@@ -155,7 +202,9 @@ class Watch:
         if isinstance(example, bool) or not isinstance(example, numbers.Integral):
             raise TypeError(f"example must be a whole number, got {type(example).__name__}")
         if not 0 <= example < n:
-            raise ValueError(f"example {example} is out of range: there are {n} training examples (0 .. {n - 1})")
+            raise ValueError(
+                f"example {example} is out of range: there are {n} training examples (0 .. {n - 1})"
+            )
         if index not in self._snapshots:
             raise ValueError(f"frame {index} kept no weights; these frames did: {self.offered()}")
         if self._recorder.y is None:
@@ -180,12 +229,16 @@ class Watch:
                 loss = sum((s.exp() for s in out), Value(0.0)).log() - out[label]  # -log softmax
             else:
                 outs = out if isinstance(out, list) else [out]
-                loss = sum(((s - float(t)) ** 2 for s, t in zip(outs, np.ravel(target), strict=True)), Value(0.0))
+                loss = sum(
+                    ((s - float(t)) ** 2 for s, t in zip(outs, np.ravel(target), strict=True)), Value(0.0)
+                )
                 loss = loss / len(outs)
         else:
             out = copied(Tensor(x[None]))
             if task.kind == "class" and task.outputs == 1:
-                loss = nn.binary_cross_entropy(out, task.index(np.array([target])).reshape(out.shape).astype(float))
+                loss = nn.binary_cross_entropy(
+                    out, task.index(np.array([target])).reshape(out.shape).astype(float)
+                )
             elif task.kind == "class":
                 loss = nn.cross_entropy(out, np.array([int(target)]))
             else:
@@ -216,4 +269,14 @@ class Watch:
         last = self.frames[-1]
         loss = last["loss"]
         shown = f"{loss:.4g}" if math.isfinite(loss) else str(loss)
-        return f"{len(self.frames)} frames over {self._calls} steps; at step {last['step']} the loss is {shown}"
+        return (
+            f"{len(self.frames)} frames over {self._calls} steps; at step {last['step']} the loss is {shown}"
+        )
+
+
+def _twin(model: Any) -> Any:
+    """A deep copy of ``model`` to evaluate frames on, or None when it cannot be copied."""
+    try:
+        return copy.deepcopy(model)
+    except Exception:  # a module holding something deepcopy refuses (a file, a lock): evaluate at once
+        return None
