@@ -11,6 +11,6 @@ grid); ``document.py`` packs them into the page's JSON document; the page (``wat
 them. ``probe.py`` is how the model is looked into without being changed.
 """
 
-from .watch import Watch, watch
+from .watcher import Watch, watch
 
 __all__ = ["watch", "Watch"]

@@ -34,7 +34,7 @@ from ..player import GraphvizError
 from .record import MAX_UNITS
 
 if TYPE_CHECKING:  # (the Watch class imports this module: the name is for the type checker only)
-    from .watch import Watch
+    from .watcher import Watch
 
 _HERE = Path(__file__).resolve().parent
 _SLOT = re.compile(r"\{\{ (\w+) \}\}")

@@ -17,7 +17,7 @@ import numpy as np
 from .. import nn, optim
 from ..data import TOY_SETS
 from ..tensor import Tensor
-from .watch import Watch, watch
+from .watcher import Watch, watch
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 

@@ -66,9 +66,7 @@ class Probe:
         self.model = model
         self.scalar = isinstance(model, nn.MLP)
         if self.scalar:
-            acts = [
-                n.activation if n.nonlin else "linear" for n in (layer.neurons[0] for layer in model.layers)
-            ]
+            acts = [layer.neurons[0].activation for layer in model.layers]  # 'linear' for none
             self.layers = [LayerView(f"layers.{k}", layer, acts[k]) for k, layer in enumerate(model.layers)]
         else:
             names = {id(m): name for name, m in model.named_modules()}
