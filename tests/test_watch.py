@@ -16,7 +16,6 @@ import pytest
 
 from tinygrad_edu import Tensor, Value, nn, no_grad, optim, watch
 from tinygrad_edu.data import TOY_SETS, make_circles, make_gauss, make_moons, make_spiral, make_xor
-from tinygrad_edu.watch import record as record_module
 from tinygrad_edu.watch import watcher as watch_module
 from tinygrad_edu.watch.document import build_document, frames_offering
 from tinygrad_edu.watch.playground import playground
@@ -32,7 +31,7 @@ def moons(n=40, seed=0):
 def mlp(seed=0, widths=(2, 6, 5, 2), act=nn.Tanh):
     rng = np.random.default_rng(seed)
     layers = []
-    for a, b in zip(widths[:-2], widths[1:-1]):
+    for a, b in zip(widths[:-2], widths[1:-1], strict=False):
         layers += [nn.Linear(a, b, rng=rng), act()]
     return nn.Sequential(*layers, nn.Linear(widths[-2], widths[-1], rng=rng))
 
@@ -71,7 +70,7 @@ def test_frames_every_k_with_steps_losses_and_the_same_final_weights():
     train(model, X, y, 12, w, loss_fn=lambda out: losses.append(nn.cross_entropy(out, y)) or losses[-1])
     assert [f["step"] for f in w.frames] == [0, 5, 10]
     assert [f["loss"] for f in w.frames] == [losses[k].item() for k in (0, 5, 10)]
-    for a, b in zip(plain.parameters(), model.parameters()):
+    for a, b in zip(plain.parameters(), model.parameters(), strict=False):
         assert np.array_equal(a.data, b.data)  # bit-identical: recording changed nothing
     assert model.training and all(m.training for m in model.modules())
     assert all(not vars(m).get("_forward_hooks") for m in model.modules())  # no hook left behind
@@ -85,9 +84,9 @@ def test_losses_accuracy_and_gradient_norms_against_recomputation():
     w = watch(model, X, y, test=(Xt, yt))
     train(model, X, y, 4, w, seen=seen)
     assert w.groups == ["0", "2", "4"]
-    for frame, (values, grads) in zip(w.frames, seen):
+    for frame, (values, grads) in zip(w.frames, seen, strict=False):
         twin = mlp()
-        for p, v in zip(twin.parameters(), values):
+        for p, v in zip(twin.parameters(), values, strict=False):
             p.data = v
         with no_grad():
             out = twin(Tensor(X)).data
@@ -117,7 +116,7 @@ def test_heatmaps_and_boundary_are_the_model_on_the_grid():
     assert np.array_equal(images[1, at : at + n], _to_bytes(h[:, 3], scale))
     # the boundary: P(class 1) = softmax of the twin's logits on the grid, in bytes
     twin = copy.deepcopy(mlp())
-    for p, v in zip(twin.parameters(), values):
+    for p, v in zip(twin.parameters(), values, strict=False):
         p.data = v
     with no_grad():
         logits = twin(Tensor(rec.grid)).data
@@ -180,7 +179,7 @@ def test_the_scalar_mlp_on_a_coarser_grid_and_its_player():
     params = model.parameters()
     for _ in range(2):
         scores = [model(list(map(Value, row))) for row in X]
-        loss = sum(((1 + -yi * s).relu() for s, yi in zip(scores, ylab)), Value(0.0)) / len(X)
+        loss = sum(((1 + -yi * s).relu() for s, yi in zip(scores, ylab, strict=False)), Value(0.0)) / len(X)
         for p in params:
             p.grad = 0.0
         loss.backward()
@@ -193,7 +192,7 @@ def test_the_scalar_mlp_on_a_coarser_grid_and_its_player():
     entry = [e for e in doc["images"] if e["what"] == "output"][0]
     values = w._snapshots[1]
     copy_model = copy.deepcopy(model)
-    for p, v in zip(copy_model.parameters(), values):
+    for p, v in zip(copy_model.parameters(), values, strict=False):
         p.data = v
     point = w._recorder.grid[7]
     s = copy_model(list(point)).data
@@ -203,7 +202,7 @@ def test_the_scalar_mlp_on_a_coarser_grid_and_its_player():
     assert loss.data == pytest.approx(math.log(1 + math.exp(-yy * copy_model(list(X[2])).data)))
     frame = w.frames[1]
     assert frame["train_accuracy"] == pytest.approx(
-        np.mean([(copy_model(list(r)).data > 0) == (t > 0) for r, t in zip(X, ylab)])
+        np.mean([(copy_model(list(r)).data > 0) == (t > 0) for r, t in zip(X, ylab, strict=False)])
     )
 
 
@@ -217,7 +216,7 @@ def test_regression_in_one_dimension_records_the_fitted_curve():
     floats, _ = unpack(doc)
     spot = doc["floats"]["curve"]
     twin = mlp(widths=(1, 8, 1))
-    for p, v in zip(twin.parameters(), w._snapshots[1]):
+    for p, v in zip(twin.parameters(), w._snapshots[1], strict=False):
         p.data = v
     with no_grad():
         expected = twin(Tensor(w._recorder.grid)).data[:, 0]
