@@ -52,7 +52,7 @@ def open_page(w, path, page, fragment=""):
     page.wait_for_selector("body[data-ready]")
 
 
-def test_keys_text_boundary_hover_and_backprop(watched, tmp_path):
+def test_keys_text_boundary_hover_and_backprop(watched, tmp_path):  # noqa: F811 (the fixture)
     w, X, y = moons_run()
     page = watched.page
     open_page(w, tmp_path / "moons.html", page)
@@ -110,7 +110,7 @@ def _to_canvas(w, point):
     return (point[0] - x0) / (x1 - x0) * 320, (y1 - point[1]) / (y1 - y0) * 320
 
 
-def test_a_nan_loss_is_text_and_the_page_keeps_working(watched, tmp_path):
+def test_a_nan_loss_is_text_and_the_page_keeps_working(watched, tmp_path):  # noqa: F811 (the fixture)
     w, _, _ = moons_run(steps=6, nan_at=3)
     page = watched.page
     open_page(w, tmp_path / "nan.html", page, "#frame=3")
@@ -120,7 +120,7 @@ def test_a_nan_loss_is_text_and_the_page_keeps_working(watched, tmp_path):
     assert watched.clean() == NOTHING_WRONG
 
 
-def test_one_frame_step_renders_within_an_animation_frame(watched, tmp_path):
+def test_one_frame_step_renders_within_an_animation_frame(watched, tmp_path):  # noqa: F811 (the fixture)
     w, _, _ = moons_run(steps=100, widths=(2, 16, 16, 2))
     page = watched.page
     open_page(w, tmp_path / "speed.html", page)
