@@ -392,3 +392,50 @@ def test_playground_trains_and_refuses_bad_settings():
     for kw in ({"data": "spirals"}, {"activation": "gelu"}, {"lr": 0}, {"hidden": [0]}):
         with pytest.raises(ValueError):
             playground(**{"data": "moons", **kw})
+
+
+def test_three_classes_a_regression_surface_and_no_targets_on_the_plane():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 2))
+    y3 = np.arange(12) % 3
+    model = mlp(widths=(2, 4, 3))
+    w = watch(model, X, y3)
+    train(model, X, y3, 1, w)
+    doc = build_document(w, "three")
+    _, images = unpack(doc)
+    entry = next(e for e in doc["images"] if e["what"] == "output")
+    with no_grad():
+        twin = mlp(widths=(2, 4, 3))
+        expected = twin(Tensor(w._recorder.grid)).data.argmax(1)  # same seed: frame 0's weights
+    assert np.array_equal(images[0, entry["at"][0] : entry["at"][0] + entry["at"][1]], expected)
+    t = X[:, :1] * 2.0
+    reg = mlp(widths=(2, 4, 1))
+    w = watch(reg, X, t)
+    train(reg, X, t, 1, w, loss_fn=lambda out: nn.mse_loss(out, Tensor(t)))
+    with no_grad():
+        v = mlp(widths=(2, 4, 1))(Tensor(w._recorder.grid)).data[:, 0]
+    doc = build_document(w, "surface")
+    _, images = unpack(doc)
+    mid, half = (t.min() + t.max()) / 2, (t.max() - t.min()) / 2
+    assert np.array_equal(images[0, : 40 * 40], _to_bytes(v - mid, half))
+    bare = watch(mlp(widths=(2, 4, 1)), X)
+    loss = (bare.model(Tensor(X)) ** 2).mean()
+    loss.backward()
+    bare.record(loss)
+    assert math.isnan(bare.frames[0]["train_loss"]) and build_document(bare, "bare")["kind"] == "none"
+
+
+def test_the_command_line_writes_the_page_and_refuses_bad_arguments(tmp_path, capsys):
+    from tinygrad_edu.cli import main
+
+    target = tmp_path / "xor.html"
+    args = ["playground", "--data", "xor", "--hidden", "3", "--steps", "4", "--every", "2", "-o", str(target)]
+    assert (
+        main(args + ["--activation", "relu", "--noise", "0", "--weight-decay", "0.001", "--lr", "0.1"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "xor: 2 frames over 4 steps" in out and str(target) in out and target.stat().st_size > 1000
+    for bad in (["--hidden", "8,x"], ["--hidden", "0"], ["--every", "0"], ["--lr", "0"], ["--steps", "two"]):
+        assert main(["playground", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "error" in err

@@ -24,6 +24,7 @@ from ..value import Value
 from .probe import Probe, gradient_norm
 
 MAX_UNITS = 32  # a layer wider than this is drawn as one box with its shape
+MAX_EDGES = 640  # weights drawn one by one (as edges), over all layers; later layers are one band
 MAX_HEATMAPS = 64  # hidden-unit heatmaps per frame (the first layers' units, in order)
 GRID_TENSOR, GRID_SCALAR, GRID_LINE = 40, 15, 100  # points per side (2-D) or along the line (1-D)
 SNAPSHOT_ALL = 20_000  # with at most this many parameters every frame keeps its weights
@@ -161,11 +162,13 @@ class Recorder:
             bo += n
 
         layers = self.probe.layers
+        edges = MAX_EDGES
         for k, view in enumerate(layers):
             if view.nout <= MAX_UNITS:
                 add_f(f"z{k}", view.nout)
                 add_f(f"h{k}", view.nout)
-            if view.nout <= MAX_UNITS and view.nin <= MAX_UNITS:
+            if view.nout <= MAX_UNITS and view.nin <= MAX_UNITS and view.nout * view.nin <= edges:
+                edges -= view.nout * view.nin
                 for part in ("W", "b", "gW", "gb"):
                     add_f(f"{part}{k}", view.nout * view.nin if part in ("W", "gW") else view.nout)
         side = self.side
