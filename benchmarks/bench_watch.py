@@ -107,7 +107,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
         for every in (1, 10):
             recorded = run(steps, every)
             times[f"every={every}"].append(recorded["train"])
-            same = all(np.array_equal(a.data, b.data) for a, b in zip(plain["final"], recorded["final"], strict=True))
+            pairs = zip(plain["final"], recorded["final"], strict=True)
+            same = all(np.array_equal(a.data, b.data) for a, b in pairs)
             assert same, "recording changed the training: the final weights differ"
     w = run(steps, 1)["watch"]
     start = time.perf_counter()
@@ -130,7 +131,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     for name, values in times.items():
         ratio = statistics.median(values) / base
         print(f"  training, {name:<9} {statistics.median(values):7.3f} s   {ratio:5.2f}x")
-    print(f"  reading the {frames} frames (model on data + grid): {evaluate:.2f} s; writing the page: {write:.2f} s")
+    print(f"  reading the {frames} frames (model on data + grid): {evaluate:.2f} s")
+    print(f"  writing the page: {write:.2f} s")
     print(f"  page: {size / 1e6:.2f} MB")
     if step_ms is not None:
         figures["frame step ms"] = step_ms
