@@ -439,3 +439,41 @@ def test_the_command_line_writes_the_page_and_refuses_bad_arguments(tmp_path, ca
         assert main(["playground", *bad]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "error" in err
+
+
+def _example(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / name
+    spec = importlib.util.spec_from_file_location(name[:-3], path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_example_07_with_watch_shows_the_plain_stacks_gradients_vanish(tmp_path):
+    ex = _example("07_skip_connections.py")
+    x, y = ex.wavy_surface(64, np.random.default_rng(0))
+    spread = {}
+    for residual in (False, True):
+        model = ex.deep_stack(residual)
+        w = watch(model, x, y, every=5)
+        ex.train(model, x, y, 8, w=w)
+        norms = np.array(w.frames[-1]["grad_norms"])  # input layer ... output layer
+        spread[residual] = norms[-1] / norms[0]
+        page = w.save(tmp_path / f"skip_{residual}.html")
+        assert page.stat().st_size < 3e6
+    assert spread[False] > 100 * spread[True]  # plain: the first layer's gradient is far smaller
+
+
+def test_example_03_main_with_watch_writes_the_page(tmp_path, monkeypatch):
+    ex = _example("03_universal_approximation.py")
+    monkeypatch.setattr(ex, "WIDTHS", (8,))
+    monkeypatch.setattr(ex, "deep_net", lambda: ex.shallow_net(2))
+    monkeypatch.setattr(ex, "plot", lambda *a: (_ for _ in ()).throw(ImportError()))
+    original = ex.fit
+    monkeypatch.setattr(ex, "fit", lambda model, x, y, steps, **kw: original(model, x, y, 20, **kw))
+    results = ex.main(str(tmp_path), quick=True, watching=True)
+    text = results["page"].read_text()
+    assert '"kind":"regression"' in text and '"dim":1' in text
