@@ -9,8 +9,10 @@ What it shows, on a 1-D "waveform" f(x) = sin(3x) + 0.5 sin(7x) (a tone and a ha
      reuses bends; on this target the deep network ends with a much lower error.
 Every network is trained full-batch on the mean squared error with Adam.
 
-Run:   python examples/03_universal_approximation.py [--quick] [--out out/]
+Run:   python examples/03_universal_approximation.py [--quick] [--out out/] [--watch]
 Writes: out/universal_approximation.png (needs matplotlib): fits and loss curves
+        with --watch also out/universal_approximation.html: the width-8 network learning, frame
+        by frame (its curve bending towards f, each hidden unit's tanh along x)
 """
 
 import argparse
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_edu import Tensor, nn, no_grad, optim
+from tinygrad_edu import Tensor, nn, no_grad, optim, watch
 
 WIDTHS = (1, 2, 4, 8, 32)
 
@@ -43,8 +45,9 @@ def count_parameters(model):
     return sum(p.data.size for p in model.parameters())
 
 
-def fit(model, x, y, steps, lr=0.01):
-    """Adam on the mean squared error, the step size decaying from lr to lr/10; returns the losses."""
+def fit(model, x, y, steps, lr=0.01, w=None):
+    """Adam on the mean squared error, the step size decaying from lr to lr/10; returns the losses.
+    With a Watch ``w``, each step is recorded for the training page."""
     inputs, targets = Tensor(x), Tensor(y)  # (n, 1) each
     optimizer = optim.Adam(model.parameters(), lr=lr)
     losses = []
@@ -53,6 +56,8 @@ def fit(model, x, y, steps, lr=0.01):
         loss = nn.mse_loss(model(inputs), targets)
         optimizer.zero_grad()
         loss.backward()
+        if w is not None:
+            w.record(loss)
         optimizer.step()
         losses.append(loss.item())
     return losses
@@ -102,7 +107,7 @@ def plot(x, y, results, path):
     return path
 
 
-def main(out="out", quick=False):
+def main(out="out", quick=False, watching=False):
     """Fit every network; print and return the final errors and the files written."""
     steps = 500 if quick else 3000
     x = np.linspace(-1, 1, 200).reshape(-1, 1)  # (200, 1): one input feature per row
@@ -112,7 +117,13 @@ def main(out="out", quick=False):
     for width in WIDTHS:
         np.random.seed(0)  # nn.Linear draws its weights from numpy
         model = shallow_net(width)
-        losses = fit(model, x, y, steps)
+        w = watch(model, x, y, every=steps // 100) if watching and width == 8 else None
+        losses = fit(model, x, y, steps, w=w)
+        if w is not None:
+            results["page"] = w.save(
+                Path(out) / "universal_approximation.html", title="8 tanh units fit a waveform"
+            )
+            print(f"  the width-8 network's training, frame by frame: {results['page']}")
         fitted = predict(model, x)
         results["width_errors"][width] = float(np.mean((fitted - y) ** 2))
         results["width_fits"][width] = fitted
@@ -149,5 +160,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out", help="folder for the pictures (default: out/)")
     parser.add_argument("--quick", action="store_true", help="500 steps instead of 3000")
+    parser.add_argument("--watch", action="store_true", help="also write the training page of width 8")
     arguments = parser.parse_args()
-    main(arguments.out, arguments.quick)
+    main(arguments.out, arguments.quick, arguments.watch)

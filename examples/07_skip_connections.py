@@ -17,8 +17,11 @@ What it shows: why a very deep plain network hardly learns, and how a skip conne
 It prints the gradient norm of every layer at initialisation and the loss of both networks
 during training, and draws both.
 
-Run:   python examples/07_skip_connections.py [--quick] [--out out/]
+Run:   python examples/07_skip_connections.py [--quick] [--out out/] [--watch]
 Writes: out/skip_connections.png (needs matplotlib): loss curves, gradient norms per layer, slopes
+        with --watch also out/skip_plain.html and out/skip_residual.html: both runs frame by frame;
+        in the plain stack's "gradient norm of each layer" the first layers' lines lie orders of
+        magnitude below the last ones (vanishing), in the residual stack's they stay together
 """
 
 import argparse
@@ -26,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_edu import Tensor, nn, no_grad, optim
+from tinygrad_edu import Tensor, nn, no_grad, optim, watch
 
 DEPTH, WIDTH = 20, 16  # hidden layers, units per hidden layer
 ACTIVATIONS = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -58,14 +61,17 @@ def weight_gradient_norms(model, x, y):
     return np.array([np.linalg.norm(w.grad) for w in weights])
 
 
-def train(model, x, y, steps, lr=0.005, momentum=0.9):
-    """Full-batch SGD with momentum; the training loss (mean squared error) before every step."""
+def train(model, x, y, steps, lr=0.005, momentum=0.9, w=None):
+    """Full-batch SGD with momentum; the training loss (mean squared error) before every step.
+    With a Watch ``w``, each step is recorded for the training page."""
     optimizer = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     losses = []
     for step in range(steps):
         loss = nn.mse_loss(model(Tensor(x)), Tensor(y))
         optimizer.zero_grad()
         loss.backward()
+        if w is not None:
+            w.record(loss)
         optimizer.step()
         losses.append(loss.item())
         if step % (steps // 4) == 0:
@@ -111,7 +117,7 @@ def plot(results, path):
     return path
 
 
-def main(out="out", quick=False):
+def main(out="out", quick=False, watching=False):
     """Gradient norms at initialisation, then train both stacks; return the curves and results."""
     steps = 300 if quick else 2000
     x, y = wavy_surface(512, np.random.default_rng(0))
@@ -131,7 +137,18 @@ def main(out="out", quick=False):
         results[f"{kind}_parameters"] = sum(p.data.size for p in model.parameters())
         results[f"{kind}_initial_state"] = model.state_dict()
         print(f"{kind} stack ({results[f'{kind}_parameters']} parameters):")
-        results[f"{kind}_losses"] = train(model, x, y, steps)
+        w = watch(model, x, y, every=steps // 50) if watching else None
+        results[f"{kind}_losses"] = train(model, x, y, steps, w=w)
+        if w is not None:
+            page = w.save(
+                Path(out) / f"skip_{kind}.html", title=f"the {kind} stack of {DEPTH} hidden layers learns"
+            )
+            results[f"{kind}_page"] = page
+            norms_now = w.frames[-1]["grad_norms"]
+            print(
+                f"  training page: {page} (last frame: gradient norm of the first layer "
+                f"{norms_now[0]:.1e}, of the last {norms_now[-1]:.1e})"
+            )
         with no_grad():
             results[f"{kind}_predictions"] = model(Tensor(x)).numpy()  # (512, 1)
         results[f"{kind}_final_loss"] = float(np.mean((results[f"{kind}_predictions"] - y) ** 2))
@@ -153,5 +170,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out", help="folder for the pictures (default: out/)")
     parser.add_argument("--quick", action="store_true", help="300 steps instead of 2000: a few seconds")
+    parser.add_argument("--watch", action="store_true", help="also write a training page for each stack")
     arguments = parser.parse_args()
-    main(arguments.out, arguments.quick)
+    main(arguments.out, arguments.quick, arguments.watch)

@@ -334,10 +334,19 @@ def test_demo_quick_in_a_fresh_process(tmp_path):
     pictures = tmp_path / "pictures"
     names = sorted(p.name for p in pictures.iterdir())
     if HAVE_DOT:
-        assert names == ["moons_boundary.png", "moons_neuron.svg", "neuron.svg", "neuron_backprop.html"]
+        assert names == [
+            "moons_boundary.png",
+            "moons_neuron.svg",
+            "neuron.svg",
+            "neuron_backprop.html",
+            "training.html",
+        ]
         page = pictures / "neuron_backprop.html"
         assert f"step through the backward pass in a browser: {page}" in result.stdout
         assert page.read_text().startswith("<!DOCTYPE html>")
+        training = pictures / "training.html"  # the run, frame by frame (watch): a frame every 2 of 25 steps
+        assert f"the training, frame by frame, in {training}" in result.stdout
+        assert '"steps":[0,2,4,6,8,10,12,14,16,18,20,22,24]' in training.read_text()
     assert (pictures / "moons_boundary.png").read_bytes().startswith(b"\x89PNG")
 
 

@@ -70,8 +70,13 @@ def test_notebook_runs_top_to_bottom(tmp_path, monkeypatch):
             for o in outputs
             if o.output_type == "execute_result" and "text/html" in o.data
         ]
-        players = [page for page in pages if '<iframe sandbox="allow-scripts" srcdoc="' in page]
+        framed = [page for page in pages if '<iframe sandbox="allow-scripts" srcdoc="' in page]
+        watches = [page for page in framed if page.startswith('<div style="position:relative;height:900px')]
+        players = [page for page in framed if page not in watches]
         assert len(players) == 1
+        # part 9: watch(...) inline, the training page in a sandboxed iframe over one line of text
+        assert len(watches) == 1 and "50 frames over 150 steps" in watches[0]
+        assert 'id="watch-data"' in html.unescape(re.search(r'srcdoc="([^"]*)"', watches[0]).group(1))
         srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', players[0]).group(1))
         assert srcdoc.startswith("<!DOCTYPE html>") and "Content-Security-Policy" in srcdoc
         assert "Backpropagation through y" in srcdoc and "dL/dw1 = 1.0000" in srcdoc  # the lecture's numbers

@@ -5,6 +5,7 @@
 * ``nn``, ``optim``: neurons, layers, MLPs, losses, SGD and Adam
 * ``draw_dot``: a graphviz picture of any graph; ``gradcheck``: gradients vs finite differences
 * ``backward_steps``: backpropagation one node at a time; ``play``: watch it in a browser page
+* ``watch``: record a training run and step through it in a browser page
 
 >>> from tinygrad_edu import Value
 >>> x = Value(2.0); y = x * x
@@ -19,6 +20,7 @@ from .player import Player, play
 from .steps import Step, backward_steps
 from .tensor import Tensor, no_grad
 from .value import Value
+from .watch import Watch, watch
 
 __version__ = "0.2.0"
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "Step",
     "play",
     "Player",
+    "watch",
+    "Watch",
     "nn",
     "optim",
     "__version__",

@@ -3,12 +3,15 @@
     tinygrad-edu draw "tanh(w1*x1 + w2*x2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88 -o neuron.svg
     tinygrad-edu play "tanh(w1*x1 + w2*x2 + b)" --set x1=2 x2=0 w1=-3 w2=1 b=6.88 -o neuron.html
     tinygrad-edu demo [--quick] [--out DIR]
+    tinygrad-edu playground --data spiral --hidden 8,8 --activation tanh -o spiral.html
 
 ``draw`` builds any expression out of Values (see ``tinygrad_edu.expression`` for the
 language), runs ``backward()``, prints every variable's value and gradient, and draws the
 graph. ``play`` does the same and writes a page that steps through the forward and the
 backward pass (see ``tinygrad_edu.player``). ``demo`` walks through the neuron equation and
-trains a small network on two moons (see ``tinygrad_edu.demo``).
+trains a small network on two moons (see ``tinygrad_edu.demo``). ``playground`` trains a
+network on one of TensorFlow Playground's toy sets and writes the page that watches it learn
+(see ``tinygrad_edu.watch``).
 
 A mistake in the input (an expression outside the language, a bad ``--set``) exits with
 status 2 and a single line on stderr that says what and where; nothing prints a traceback.
@@ -21,13 +24,15 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, TextIO
+from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
+from .demo import run_demo
 from .draw import MAX_DRAW_NODES, check_graph_path, draw_dot, draw_limit_message, save_graph, write_atomically
 from .expression import ExpressionError, Graph, build, parse_assignments
 from .graph import topological_order
 from .player import GraphvizError, play
 from .player.layout import LAYOUTS, dot_fits, layout_svg
+from .watch.playground import playground
 
 PROG = "tinygrad-edu"
 __all__ = ["main", "save_graph"]  # (save_graph lives in draw.py; older scripts import it from here)
@@ -164,7 +169,9 @@ def _make_parser() -> argparse.ArgumentParser:
         description="tinygrad_edu from the command line: draw the graph of any expression, "
         "step through its backward pass in a browser, or run the lecture demo.",
     )
-    commands = parser.add_subparsers(dest="command", metavar="{draw,demo,play}", parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="{draw,demo,play,playground}", parser_class=_Parser
+    )
     commands.required = True
     draw = commands.add_parser(
         "draw",
@@ -206,7 +213,83 @@ def _make_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--quick", action="store_true", help="a small run that takes seconds")
     demo.add_argument("--out", default="out", metavar="DIR", help="folder for the pictures (default: out/)")
+    _add_playground(commands)
     return parser
+
+
+def _hidden_sizes(text: str) -> List[int]:
+    """'8,8' -> [8, 8]: the hidden layers' widths."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected widths separated by commas, e.g. 8,8, got {text!r}"
+        ) from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"every hidden layer needs at least one unit, got {text!r}")
+    return sizes
+
+
+def _at_least(low: float, kind: type, strict: bool = False) -> Callable[[str], float]:
+    def check(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a {kind.__name__} number, got {text!r}") from None
+        if value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(f"must be {'>' if strict else '>='} {low}, got {text}")
+        return value
+
+    return check
+
+
+def _add_playground(commands: Any) -> None:
+    play = commands.add_parser(
+        "playground",
+        help="train a network on a 2-D toy set and write the page that watches it learn",
+        description="TensorFlow Playground with this engine: train a network (Linear layers, "
+        "two outputs, cross-entropy, Adam, full batch) on a 2-D toy set (200 training and 200 "
+        "test points) and write one self-contained page that steps through the training.",
+        epilog="example: tinygrad-edu playground --data spiral --hidden 8,8 -o spiral.html",
+    )
+    play.add_argument("--data", default="moons", choices=["moons", "circles", "xor", "spiral", "gauss"])
+    play.add_argument("--noise", type=_at_least(0.0, float), default=0.1, help="noise std (default 0.1)")
+    play.add_argument("--hidden", type=_hidden_sizes, default=[8, 8], help="hidden widths (default 8,8)")
+    play.add_argument("--activation", default="tanh", choices=["tanh", "relu", "sigmoid"])
+    play.add_argument(
+        "--lr", type=_at_least(0.0, float, strict=True), default=0.03, help="Adam's learning rate"
+    )
+    play.add_argument("--steps", type=_at_least(1, int), default=500, help="training steps (default 500)")
+    play.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    play.add_argument("--every", type=_at_least(1, int), default=1, help="record every k-th step (default 1)")
+    play.add_argument("--weight-decay", type=_at_least(0.0, float), default=0.0, help="L2 weight decay")
+    play.add_argument("-o", "--output", metavar="FILE", default="playground.html", help="the page to write")
+
+
+def playground_command(args: argparse.Namespace, stdout: TextIO) -> int:
+    """Train, print the last frame, write the page."""
+    w = playground(
+        args.data,
+        noise=args.noise,
+        hidden=args.hidden,
+        activation=args.activation,
+        lr=args.lr,
+        steps=args.steps,
+        seed=args.seed,
+        every=args.every,
+        weight_decay=args.weight_decay,
+    )
+    last = w.frames[-1]
+    print(f"{args.data}: {w.summary_line()}", file=stdout)
+    print(
+        f"training accuracy {last['train_accuracy']:.1%}, test accuracy {last['test_accuracy']:.1%}",
+        file=stdout,
+    )
+    path = w.save(
+        args.output, title=f"{args.data}: a {'-'.join(map(str, [2, *args.hidden, 2]))} network learns"
+    )
+    print(f"wrote {path}: open it in a browser", file=stdout)
+    return 0
 
 
 _DRAW_OPTION = re.compile(r"-h|--help|--set(=.*)?|-o.*|--output(=.*)?|--layout(=.*)?")
@@ -263,8 +346,8 @@ def main(
             return draw_command(args.expression, args.assignments, args.output, stdout, args.layout)
         if args.command == "play":
             return play_command(args.expression, args.assignments, args.output, stdout, args.layout)
-        from .demo import run_demo  # (imported here: `draw` and `play` never need it)
-
+        if args.command == "playground":
+            return playground_command(args, stdout)
         run_demo(out_dir=args.out, quick=args.quick, stdout=stdout)
         return 0
     except (ExpressionError, UsageError) as error:

@@ -6,7 +6,8 @@ that steps through the backward pass (``out/neuron_backprop.html``).
 Part 2 trains a scalar MLP, 2 -> 16 -> 16 -> 1, on two moons as micrograd's demo does:
 an SVM "max-margin" loss, mean(relu(1 - y * score)), plus a small L2 penalty on the
 weights, minimised by SGD with a learning rate that decays from 1.0 to 0.1. Then it draws the
-decision boundary (with matplotlib, if installed) and the graph of one trained neuron.
+decision boundary (with matplotlib, if installed), the graph of one trained neuron, and the
+training page that steps through the run frame by frame (``out/training.html``, ``watch``).
 
 matplotlib is imported only inside ``plot_decision_boundary``: the package never needs it.
 """
@@ -26,6 +27,7 @@ from .draw import draw_dot, save_graph
 from .graph import gc_paused
 from .player import GraphvizError, play
 from .value import Value
+from .watch import Watch, watch
 
 MATPLOTLIB_HINT = (
     "matplotlib is not installed, so no picture was drawn: "
@@ -91,13 +93,15 @@ def svm_loss(model: nn.MLP, X: np.ndarray, y: np.ndarray, alpha: float = 1e-4) -
 
 
 def train_moons(
-    n_points: int, steps: int, stdout: TextIO, seed: int = 1337
-) -> Tuple[nn.MLP, np.ndarray, np.ndarray, float, float]:
-    """Train MLP(2, [16, 16, 1]) on ``n_points`` moons for ``steps`` full-batch SGD steps."""
+    n_points: int, steps: int, stdout: TextIO, seed: int = 1337, every: int = 0
+) -> Tuple[nn.MLP, np.ndarray, np.ndarray, float, float, Optional[Watch]]:
+    """Train MLP(2, [16, 16, 1]) on ``n_points`` moons for ``steps`` full-batch SGD steps;
+    with ``every`` > 0, also a ``Watch`` of the run (a frame every ``every`` steps)."""
     random.seed(seed)  # the MLP's initial weights come from Python's random module
     X, y = make_moons(n_points, noise=0.1, seed=1)
     model = nn.MLP(2, [16, 16, 1])
     optimizer = optim.SGD(model.parameters(), lr=1.0)
+    w = watch(model, X, y, every=every) if every else None  # the training page
     # Each step builds ~65,000 Values with no reference cycles: Python's cyclic garbage
     # collector has nothing to find in them, so it is paused while we train (see gc_paused).
     with gc_paused():
@@ -105,6 +109,8 @@ def train_moons(
             loss, accuracy = svm_loss(model, X, y)
             optimizer.zero_grad()
             loss.backward()
+            if w is not None:
+                w.record(loss)
             optimizer.lr = 1.0 - 0.9 * step / steps  # decay the step size as we get closer
             optimizer.step()
             last = step == steps - 1
@@ -115,7 +121,7 @@ def train_moons(
                     last,
                 )
         final_loss, final_accuracy = svm_loss(model, X, y)  # after the last update
-    return model, X, y, final_loss.data, final_accuracy
+    return model, X, y, final_loss.data, final_accuracy, w
 
 
 def plot_decision_boundary(
@@ -170,7 +176,7 @@ def run_demo(
         f"(max-margin loss + L2, SGD, {steps} steps)",
         file=stdout,
     )
-    model, X, y, loss, accuracy = train_moons(n_points, steps, stdout)
+    model, X, y, loss, accuracy, w = train_moons(n_points, steps, stdout, every=max(steps // 10, 1))
     print(f"   final: loss {loss:.4f}, training accuracy {accuracy:.1%}", file=stdout)
     files = [neuron_numbers["graph"]] + ([neuron_numbers["player"]] if "player" in neuron_numbers else [])
     picture = plot_decision_boundary(
@@ -181,6 +187,10 @@ def run_demo(
     else:
         print(f"   decision boundary drawn in {picture}", file=stdout)
         files.append(picture)
+    if w is not None:  # the training page: the run, frame by frame (tinygrad_edu.watch)
+        page = w.save(out_dir / "training.html", title="MLP(2, [16, 16, 1]) learns two moons")
+        print(f"   the training, frame by frame, in {page} (open it in a browser)", file=stdout)
+        files.append(page)
     # one neuron of the first hidden layer, applied to the first training point
     neuron = model.layers[0].neurons[0]
     inputs = [Value(float(X[0, 0]), label="x1"), Value(float(X[0, 1]), label="x2")]
