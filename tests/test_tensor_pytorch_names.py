@@ -314,3 +314,17 @@ def test_where_cat_and_stack_build_tensors_without_importing():
     assert Tensor.cat([a, a]).shape == (4,) and Tensor.stack([a, a]).shape == (2, 2)
     with pytest.raises(TypeError, match="entry 1 is a ndarray, not a Tensor"):
         Tensor.cat([a, np.zeros(2)])
+
+
+def test_every_result_holds_an_array_even_when_numpy_gives_a_scalar():
+    x = Tensor(np.arange(6.0).reshape(2, 3) + 1, requires_grad=True)
+    results = [
+        x.std(),
+        x.abs().sum().sqrt(),
+        x[0, 0].exp().log().tanh().sigmoid().relu(),
+        x.clamp(0, 1).sum().pow(2),
+        x[0, 0].sin().cos(),
+        x.mean() * 2 - 1,
+    ]
+    for y in results:
+        assert type(y.data) is np.ndarray and y.data.shape == ()

@@ -315,6 +315,26 @@ def test_the_page_is_self_contained_and_user_text_stays_text(tmp_path):
     assert 'sandbox="allow-scripts"' in inline and "&lt;/script&gt;" in inline
 
 
+def test_a_failed_save_leaves_the_old_page_and_a_lone_surrogate_is_written(tmp_path, monkeypatch):
+    X, y = moons(10)
+    model = mlp()
+    w = watch(model, X, y)
+    train(model, X, y, 2, w)
+    target = tmp_path / "t.html"
+    target.write_text("the old page")
+
+    def broken(title="x"):
+        raise RuntimeError("the page could not be built")
+
+    monkeypatch.setattr(w, "html", broken)
+    with pytest.raises(RuntimeError):
+        w.save(target)
+    assert target.read_text() == "the old page" and [p.name for p in tmp_path.iterdir()] == ["t.html"]
+    monkeypatch.undo()
+    page = w.save(target, title="lone \udc80 surrogate").read_text(encoding="utf-8")
+    assert "lone ? surrogate" in page
+
+
 def test_bad_input_says_what_is_wrong():
     X, y = moons(10)
     model = mlp()

@@ -174,7 +174,8 @@ class Tensor:
         """A new Tensor computed by ``op`` from ``prev``: it joins the graph (and requires
         grad) only if some input requires grad and gradients are enabled."""
         out = _new_tensor(Tensor)  # skips __init__: data is already a checked array
-        out.data = data
+        # (numpy gives a 0-d result as a scalar, np.float64: a Tensor's data is always an array)
+        out.data = data if type(data) is np.ndarray else np.asarray(data)
         out.grad = None
         out.label = ""
         if _grad_enabled:

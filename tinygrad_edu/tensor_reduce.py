@@ -111,7 +111,7 @@ def mean(
     total = np.asarray(self.data.sum(axis=axis, keepdims=keepdims))
     count = self.data.size // total.size if total.size else 0  # entries averaged into each output
     with np.errstate(divide="ignore", invalid="ignore"):  # the mean of no entries is 0/0 = nan
-        data = total / np.asarray(count, dtype=total.dtype)
+        data = np.asarray(total / np.asarray(count, dtype=total.dtype))  # 0-d stays an array
     return self._result(data, (self,), "mean", (axis, keepdims, count))
 
 

@@ -24,6 +24,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 import numpy as np
 
 from .. import nn
+from ..draw import write_atomically
 from ..player import Player, play
 from ..tensor import Tensor
 from ..value import Value
@@ -256,7 +257,9 @@ class Watch:
         """Write the page to ``path`` (folders are created); returns the path."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(self.html(title), encoding="utf-8")
+        # to a temporary file, then renamed: a failed save leaves the old page as it was; a
+        # lone surrogate in user text becomes '?'
+        write_atomically(path, self.html(title).encode("utf-8", "replace"))
         return path
 
     def _repr_html_(self) -> str:
