@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import threading
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -58,16 +59,41 @@ from .tensor_ops import OPS_BACKWARD_RULES
 from .tensor_select import SELECT_BACKWARD_RULES
 from .tensor_shape import SHAPE_BACKWARD_RULES
 
-__all__ = ["Tensor", "no_grad", "unbroadcast", "BACKWARD_RULES"]
+__all__ = ["Tensor", "no_grad", "is_grad_enabled", "unbroadcast", "BACKWARD_RULES"]
 
-_grad_enabled = True  # switched off inside `with no_grad():`
+
+class _GradMode(threading.local):
+    """Whether operations record a graph, kept per thread (as PyTorch keeps its grad mode):
+    a thread inside ``no_grad()`` never switches off the graph of another thread. Every
+    thread starts with ``enabled`` True (the class attribute) and its own empty ``saved``."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.saved: List[bool] = []  # the modes to restore, one per no_grad() entered
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True unless this thread is inside ``no_grad()`` (PyTorch's ``torch.is_grad_enabled``).
+
+    >>> with no_grad():
+    ...     is_grad_enabled()
+    False
+    >>> is_grad_enabled()
+    True
+    """
+    return _grad_mode.enabled
 
 
 class no_grad(contextlib.ContextDecorator):
     """Context manager (or decorator) in which operations record no graph.
 
     Use it to evaluate a model or to update parameters by hand: results get
-    ``requires_grad=False`` and keep no references to their inputs.
+    ``requires_grad=False`` and keep no references to their inputs. It switches the graph
+    off for the thread that enters it only: other threads keep recording theirs.
 
     >>> w = Tensor([1.0, 2.0], requires_grad=True)
     >>> with no_grad():
@@ -76,18 +102,15 @@ class no_grad(contextlib.ContextDecorator):
     (False, True)
     """
 
-    def __init__(self) -> None:
-        self._saved: List[bool] = []  # a stack, so one instance can be re-entered (decorators)
-
     def __enter__(self) -> "no_grad":
-        global _grad_enabled
-        self._saved.append(_grad_enabled)
-        _grad_enabled = False
+        mode = _grad_mode  # this thread's: one instance (a decorator) may run in many threads
+        mode.saved.append(mode.enabled)
+        mode.enabled = False
         return self
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._saved.pop()
+        mode = _grad_mode
+        mode.enabled = mode.saved.pop()
 
 
 def _as_array(data: object, copy: bool) -> np.ndarray:
@@ -151,7 +174,7 @@ class Tensor:
         out.data = data
         out.grad = None
         out.label = ""
-        if _grad_enabled:
+        if _grad_mode.enabled:
             for t in prev:
                 if t.requires_grad:
                     out.requires_grad = True
