@@ -372,12 +372,11 @@ class Module:
         except ValueError as e:
             raise ValueError(f"{refused}: {e}") from None
         with reader:
-            named = [
-                (name, p.data if isinstance(p, (Value, Tensor)) else p) for name, p, _ in self._named_state()
-            ]
-            problems = _name_problems([name for name, _ in named], reader.names, "the file", self)
+            named = self._targets()
+            missing, unexpected = _compare_names([name for name, _, _ in named], reader.names)
+            problems = _name_problems(missing, unexpected, "the file", self)
             headers = {}
-            for name, target in named:
+            for name, _, target in named:
                 if name in reader.members:
                     try:
                         header = headers[name] = reader.header(name)
@@ -393,6 +392,13 @@ class Module:
                 raise ValueError(f"{refused}: {e}") from None
         self._assign(stored, "the file", strict=True, what=repr(path))
 
+    def _targets(self) -> List[Tuple[str, Any, Any]]:
+        """(name, parameter or buffer, what a stored array is written into: a Tensor's array, a
+        buffer itself, or a Value's float) for everything ``state_dict()`` holds."""
+        return [
+            (name, p, p.data if isinstance(p, (Value, Tensor)) else p) for name, p, _ in self._named_state()
+        ]
+
     def _assign(self, stored: Dict[str, Any], source: str, strict: bool, what: str = "") -> IncompatibleKeys:
         """The checks shared by ``load`` and ``load_state_dict``: find every problem first,
         raise them all in one ValueError, and only then write the arrays (all or nothing).
@@ -401,15 +407,9 @@ class Module:
         turned into an array and cast to its target's dtype here, so the writes below are
         copies between arrays of one shape and dtype, which cannot fail halfway.
         """
-        # (name, what a stored array is written into: a Tensor's array, a buffer, a Value's float)
-        named = [
-            (name, p, p.data if isinstance(p, (Value, Tensor)) else p) for name, p, _ in self._named_state()
-        ]
-        missing = [name for name, _, _ in named if name not in stored]
-        unexpected = [name for name in stored if name not in {name for name, _, _ in named}]
-        problems = (
-            _name_problems([name for name, _, _ in named], list(stored), source, self) if strict else []
-        )
+        named = self._targets()
+        missing, unexpected = _compare_names([name for name, _, _ in named], list(stored))
+        problems = _name_problems(missing, unexpected, source, self) if strict else []
         ready: Dict[str, Any] = {}  # name -> the array (or float, for a Value) to write
         for name, _, target in named:
             if name not in stored:
@@ -425,8 +425,8 @@ class Module:
                 problems += found
             elif isinstance(target, np.ndarray):
                 with np.errstate(invalid="ignore", over="ignore"):  # checked just below
-                    ready[name] = cast = array.astype(target.dtype)
-                if _whole_numbers_lost(array, cast):
+                    ready[name] = converted = array.astype(target.dtype)
+                if _whole_numbers_lost(array, converted):
                     problems.append(
                         f"{name!r} in {source} is not exact {target.dtype} (whole numbers in range)"
                     )
@@ -446,11 +446,15 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
 
-def _name_problems(expected: List[str], found: List[str], source: str, module: "Module") -> List[str]:
+def _compare_names(expected: List[str], found: List[str]) -> Tuple[List[str], List[str]]:
+    """(missing, unexpected): the expected names not found, and the found names not expected."""
+    known, present = set(expected), set(found)
+    return [name for name in expected if name not in present], [name for name in found if name not in known]
+
+
+def _name_problems(missing: List[str], unexpected: List[str], source: str, module: "Module") -> List[str]:
     """What is wrong with the names in ``source``, as ``strict`` loading sees it."""
     problems = []
-    missing = [name for name in expected if name not in found]
-    unexpected = [name for name in found if name not in set(expected)]
     if missing:
         problems.append(f"missing from {source}: {missing}")
     if unexpected:
