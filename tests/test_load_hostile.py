@@ -325,6 +325,23 @@ class Unreadable:
         raise RuntimeError("this tensor lives on another device")
 
 
+class NoNumpyDtype:
+    """A tensor of a dtype numpy lacks, with no ``.float()`` to turn it into one."""
+
+    def numpy(self):
+        raise TypeError("unsupported dtype")
+
+
+def test_a_tensor_of_a_dtype_numpy_lacks_and_no_float_is_named():
+    layer = nn.Linear(2, 1)
+    before = snapshot(layer)
+    with pytest.raises(
+        ValueError, match=r"'weight' is not an array of numbers .*\(NoNumpyDtype: unsupported dtype\)"
+    ):
+        layer.load_state_dict({"weight": NoNumpyDtype(), "bias": np.zeros(1)})
+    assert_unchanged(layer, before)
+
+
 def test_values_of_a_scalar_model_are_all_or_nothing_and_a_bad_object_is_named():
     model, state = nn.MLP(2, [3, 1]), nn.MLP(2, [3, 1]).state_dict()
     last = list(state)[-1]
