@@ -10,6 +10,7 @@ import threading
 import numpy as np
 
 from tinygrad_edu import Tensor, is_grad_enabled, nn, no_grad, optim
+from tinygrad_edu.graph import terms_for_end
 
 
 def run_in_thread(fn):
@@ -167,3 +168,56 @@ def test_many_threads_each_train_their_own_model_as_if_alone():
         t.join()
     for got, want in zip(results, alone, strict=True):
         assert got[1] == want[1]
+
+
+# ***** a backward walk reads only its own graph: recurrent cells, whose walks keep terms *****
+
+
+def train_rnn(seed, steps):
+    """An RNNCell unrolled over 12 steps, trained with SGD; returns every loss and the weights."""
+    rng = np.random.default_rng(seed)
+    cell, head = nn.RNNCell(3, 8, rng=rng), nn.Linear(8, 1, rng=rng)
+    params = cell.parameters() + head.parameters()
+    opt = optim.SGD(params, lr=0.05)
+    xs, target = rng.normal(size=(12, 5, 3)), rng.normal(size=(5, 1))
+    losses = []
+    for _ in range(steps):
+        h = None
+        for x in xs:  # (5, 3) per time step
+            h = cell(Tensor(x), h)
+        loss = nn.mse_loss(head(h), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.data.copy() for p in params]
+
+
+def test_recurrent_trainings_side_by_side_match_the_runs_one_after_the_other():
+    steps = 60
+    alone = [train_rnn(seed, steps) for seed in (3, 4)]
+    results, errors = {}, []
+
+    def run(seed):
+        try:
+            results[seed] = train_rnn(seed, steps)
+            results[seed, "walk"] = terms_for_end((), list)  # no walk of this thread is running
+        except BaseException as e:  # reported below
+            errors.append(repr(e))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        threads = [threading.Thread(target=run, args=(seed,)) for seed in (3, 4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert terms_for_end((), list) is None and results[3, "walk"] is None and results[4, "walk"] is None
+    for seed, (losses, params) in zip((3, 4), alone, strict=True):
+        assert results[seed][0] == losses
+        for p, q in zip(results[seed][1], params, strict=True):
+            np.testing.assert_array_equal(p, q)

@@ -21,6 +21,7 @@ backward rule leaves to be added up in one product once the walk is done.
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
@@ -101,7 +102,15 @@ def topological_order(root: Any) -> List[Any]:
 
 TermsLeft = Dict[Tuple[Any, ...], Any]  # tensors -> the object holding their terms (has finish())
 
-_terms_left: Optional[TermsLeft] = None  # where the running walk collects terms, if anywhere
+
+class _Walk(threading.local):
+    """Where this thread's running walk collects terms (None: nowhere). Per thread, so walks
+    in two threads never hand their terms to each other."""
+
+    terms_left: Optional[TermsLeft] = None
+
+
+_walk = _Walk()
 
 
 def terms_for_end(tensors: Tuple[Any, ...], start: Callable[[Tuple[Any, ...]], Any]) -> Any:
@@ -112,14 +121,15 @@ def terms_for_end(tensors: Tuple[Any, ...], start: Callable[[Tuple[Any, ...]], A
     >>> terms_for_end((), list) is None   # no walk is running here
     True
     """
-    if _terms_left is None:
+    terms_left = _walk.terms_left
+    if terms_left is None:
         return None
-    terms = _terms_left.get(tensors)
+    terms = terms_left.get(tensors)
     if terms is None:
         for t in tensors:
             if t._prev:
                 return None
-        terms = _terms_left[tensors] = start(tensors)
+        terms = terms_left[tensors] = start(tensors)
     return terms
 
 
@@ -140,12 +150,12 @@ def collecting_terms(terms: Optional[TermsLeft] = None) -> Iterator[TermsLeft]:
     >>> add_finished_terms(terms); w.grad.tolist()
     [5.0]
     """
-    global _terms_left
-    outer, _terms_left = _terms_left, ({} if terms is None else terms)
+    outer = _walk.terms_left
+    _walk.terms_left = collecting = {} if terms is None else terms
     try:
-        yield _terms_left
+        yield collecting
     finally:
-        _terms_left = outer
+        _walk.terms_left = outer
 
 
 def add_finished_terms(terms: TermsLeft) -> None:
