@@ -155,7 +155,7 @@ def test_accepts_tensors_lists_and_numbers():
     neuron = nn.Neuron(1)
     neuron.load_state_dict({"w.0": 2, "b": np.float32(0.25)})
     assert (neuron.w[0].data, neuron.b.data) == (2.0, 0.25)
-    with pytest.raises(ValueError, match=r"'w.0' is not an array of numbers in the state dict \(list\)"):
+    with pytest.raises(ValueError, match=r"'w.0' is not an array of numbers in the state dict \(list: "):
         neuron.load_state_dict({"w.0": [[1.0], [2.0, 3.0]], "b": 0.0})
     with pytest.raises(ValueError, match=r"'w.0' is not an array of numbers .*dtype object"):
         neuron.load_state_dict({"w.0": Value(1.0), "b": 0.0})

@@ -18,7 +18,7 @@ from .draw import draw_dot
 from .gradcheck import GradcheckError, gradcheck
 from .player import Player, play
 from .steps import Step, backward_steps
-from .tensor import Tensor, no_grad
+from .tensor import Tensor, is_grad_enabled, no_grad
 from .value import Value
 from .watch import Watch, watch
 
@@ -27,6 +27,7 @@ __all__ = [
     "Value",
     "Tensor",
     "no_grad",
+    "is_grad_enabled",
     "draw_dot",
     "gradcheck",
     "GradcheckError",

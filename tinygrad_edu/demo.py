@@ -191,12 +191,14 @@ def run_demo(
         page = w.save(out_dir / "training.html", title="MLP(2, [16, 16, 1]) learns two moons")
         print(f"   the training, frame by frame, in {page} (open it in a browser)", file=stdout)
         files.append(page)
-    # one neuron of the first hidden layer, applied to the first training point
-    neuron = model.layers[0].neurons[0]
+    # one neuron of the first hidden layer that fires on the first training point, applied to it
     inputs = [Value(float(X[0, 0]), label="x1"), Value(float(X[0, 1]), label="x2")]
-    output = neuron(inputs)
+    hidden = model.layers[0].neurons
+    neuron = next((unit for unit in hidden if cast(Value, unit(inputs)).data > 0), hidden[0])
+    neuron.zero_grad()  # training left its last gradients here: the picture shows ONE backward pass
+    output = cast(Value, neuron(inputs))
     output.label = "h"
-    output.backward()
+    output.backward()  # so dh/dw1 = x1 * relu'(n), as the chain rule says
     written, hint = save_graph(draw_dot(output), out_dir / "moons_neuron.svg")
     print(f"   one trained neuron, h = relu(w1*x1 + w2*x2 + b), drawn in {written}", file=stdout)
     if hint:

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
 import numpy as np
@@ -68,16 +69,49 @@ from .tensor_reduce import REDUCE_BACKWARD_RULES
 from .tensor_select import SELECT_BACKWARD_RULES
 from .tensor_shape import SHAPE_BACKWARD_RULES
 
-__all__ = ["Tensor", "no_grad", "unbroadcast", "BACKWARD_RULES", "RandomSource", "random_source"]
+__all__ = [
+    "Tensor",
+    "no_grad",
+    "is_grad_enabled",
+    "unbroadcast",
+    "BACKWARD_RULES",
+    "RandomSource",
+    "random_source",
+]
 
-_grad_enabled = True  # switched off inside `with no_grad():`
+
+class _GradMode(threading.local):
+    """Whether operations record a graph, kept per thread (as PyTorch keeps its grad mode):
+    a thread inside ``no_grad()`` never switches off the graph of another thread. Every
+    thread starts with ``enabled`` True (the class attribute) and its own empty ``saved``."""
+
+    enabled = True
+
+    def __init__(self) -> None:
+        self.saved: List[bool] = []  # the modes to restore, one per no_grad() entered
+
+
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """True unless this thread is inside ``no_grad()`` (PyTorch's ``torch.is_grad_enabled``).
+
+    >>> with no_grad():
+    ...     is_grad_enabled()
+    False
+    >>> is_grad_enabled()
+    True
+    """
+    return _grad_mode.enabled
 
 
 class no_grad(contextlib.ContextDecorator):
     """Context manager (or decorator) in which operations record no graph.
 
     Use it to evaluate a model or to update parameters by hand: results get
-    ``requires_grad=False`` and keep no references to their inputs.
+    ``requires_grad=False`` and keep no references to their inputs. It switches the graph
+    off for the thread that enters it only: other threads keep recording theirs.
 
     >>> w = Tensor([1.0, 2.0], requires_grad=True)
     >>> with no_grad():
@@ -86,18 +120,15 @@ class no_grad(contextlib.ContextDecorator):
     (False, True)
     """
 
-    def __init__(self) -> None:
-        self._saved: List[bool] = []  # a stack, so one instance can be re-entered (decorators)
-
     def __enter__(self) -> "no_grad":
-        global _grad_enabled
-        self._saved.append(_grad_enabled)
-        _grad_enabled = False
+        mode = _grad_mode  # this thread's: one instance (a decorator) may run in many threads
+        mode.saved.append(mode.enabled)
+        mode.enabled = False
         return self
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._saved.pop()
+        mode = _grad_mode
+        mode.enabled = mode.saved.pop()
 
 
 def _as_array(data: object, copy: bool) -> np.ndarray:
@@ -178,7 +209,7 @@ class Tensor:
         out.data = data if type(data) is np.ndarray else np.asarray(data)
         out.grad = None
         out.label = ""
-        if _grad_enabled:
+        if _grad_mode.enabled:
             for t in prev:
                 if t.requires_grad:
                     out.requires_grad = True
@@ -294,7 +325,7 @@ class Tensor:
         operand = self._operand(other)
         if operand is NotImplemented:
             return NotImplemented  # Python then tries `self + other`, which names the type
-        if self._prev or (_grad_enabled and operand.requires_grad and not self.requires_grad):
+        if self._prev or (is_grad_enabled() and operand.requires_grad and not self.requires_grad):
             return node(self, operand)
         self._check_in_place(symbol)
         try:
@@ -309,7 +340,7 @@ class Tensor:
 
     def _check_in_place(self, what: str) -> None:
         """PyTorch's rule: a leaf that requires grad changes in place only inside no_grad()."""
-        if self.requires_grad and _grad_enabled:
+        if self.requires_grad and is_grad_enabled():
             raise RuntimeError(
                 f"{what} would change a tensor that requires grad (a parameter) in place while "
                 f"gradients are recorded: do the update inside `with no_grad():`, as in PyTorch"

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from ..value import Value
+from .npz import NpzReader, write_npz
 
 M = TypeVar("M", bound="Module")
 
@@ -41,14 +42,24 @@ def _npz_path(path: Union[str, "os.PathLike[str]"]) -> str:
     return path if path.endswith(".npz") else path + ".npz"
 
 
-def _as_numpy(value: Any) -> Union[np.ndarray, None]:
-    """A numpy array from an array, a number, a Tensor or a torch tensor (None if impossible)."""
+def _as_numpy(value: Any) -> np.ndarray:
+    """A numpy array from an array, a number, a Tensor or a (CPU) torch tensor; raises
+    TypeError or ValueError (or the torch error) when there is none."""
     value = value.detach() if hasattr(value, "detach") else value  # no graph (torch, Tensor)
-    value = value.numpy() if hasattr(value, "numpy") else value
-    try:
-        return np.asarray(value)
-    except (TypeError, ValueError):  # e.g. a ragged list
-        return None
+    if hasattr(value, "numpy"):
+        try:
+            value = value.numpy()
+        except TypeError:  # a torch dtype numpy lacks (bfloat16): float32 holds it exactly
+            if not hasattr(value, "float"):
+                raise
+            value = value.float().numpy()
+    return np.asarray(value)
+
+
+def _whole_numbers_lost(array: np.ndarray, converted: np.ndarray) -> bool:
+    """True when casting ``array`` to an integer dtype changed a number (a fraction, nan, inf,
+    or a number out of the dtype's range): an integer buffer takes only exact values."""
+    return converted.dtype.kind in "iu" and not np.array_equal(converted, array)
 
 
 class Parameter(Tensor):
@@ -343,63 +354,102 @@ class Module:
         return self._assign(dict(state), "the state dict", strict)
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
-        """Write ``state_dict()`` to a numpy ``.npz`` file (the suffix is added if missing)."""
-        # typed Any for numpy's stubs, which would let **arrays fill savez's allow_pickle flag
-        arrays: Dict[str, Any] = self.state_dict()
-        np.savez(_npz_path(path), **arrays)
+        """Write ``state_dict()`` to a numpy ``.npz`` file (the suffix is added if missing).
+
+        Every name is kept as it is (even ``file`` or ``allow_pickle``, which
+        ``numpy.savez`` would take for its own arguments), and ``numpy.load`` reads the file.
+        """
+        write_npz(_npz_path(path), self.state_dict())
 
     def load(self, path: Union[str, "os.PathLike[str]"]) -> None:
-        """Read parameters saved by ``save()``; never unpickles anything.
+        """Read parameters and buffers saved by ``save()``; never unpickles anything.
 
-        The file must hold exactly this module's parameter names with the same shapes;
-        otherwise a ``ValueError`` says which names are missing, unexpected or mis-shaped,
-        and no parameter is changed (the same checks as ``load_state_dict``).
+        The file must hold exactly this module's names with the same shapes; otherwise a
+        ``ValueError`` names the file and says which names are missing, unexpected or
+        mis-shaped, and nothing in the module is changed (the checks of ``load_state_dict``).
+        Names and shapes are checked from the archive's index and the arrays' headers before
+        any array is read, so a file with a huge extra array is refused at once; a file that
+        is not an ``.npz`` archive, or a damaged one, is a ``ValueError`` naming the file too.
         """
-        with np.load(_npz_path(path), allow_pickle=False) as npz:
-            stored: Dict[str, Any] = {name: npz[name] for name in npz.files}
-        self._assign(stored, "the file", strict=True, what=repr(_npz_path(path)))
+        path = _npz_path(path)
+        refused = f"cannot load {path!r} into {type(self).__name__}"
+        try:
+            reader = NpzReader(path)
+        except ValueError as e:
+            raise ValueError(f"{refused}: {e}") from None
+        with reader:
+            named = self._targets()
+            missing, unexpected = _compare_names([name for name, _, _ in named], reader.names)
+            problems = _name_problems(missing, unexpected, "the file", self)
+            headers = {}
+            for name, _, target in named:
+                if name in reader.members:
+                    try:
+                        header = headers[name] = reader.header(name)
+                    except ValueError as e:
+                        problems.append(str(e))
+                        continue
+                    problems += _array_problems(name, header.shape, header.dtype, target, "the file")
+            if problems:
+                raise ValueError(f"{refused}: {'; '.join(problems)}")
+            try:
+                stored = {name: reader.read(name, header) for name, header in headers.items()}
+            except ValueError as e:
+                raise ValueError(f"{refused}: {e}") from None
+        self._assign(stored, "the file", strict=True, what=repr(path))
+
+    def _targets(self) -> List[Tuple[str, Any, Any]]:
+        """(name, parameter or buffer, what a stored array is written into: a Tensor's array, a
+        buffer itself, or a Value's float) for everything ``state_dict()`` holds."""
+        return [
+            (name, p, p.data if isinstance(p, (Value, Tensor)) else p)
+            for name, p, _ in self._named_state(remove_duplicate=False)
+        ]
 
     def _assign(self, stored: Dict[str, Any], source: str, strict: bool, what: str = "") -> IncompatibleKeys:
         """The checks shared by ``load`` and ``load_state_dict``: find every problem first,
-        raise them all in one ValueError, and only then write the arrays (all or nothing)."""
-        # (name, the array to write into); a scalar module's Value is written by rebinding .data
-        named = [(name, p) for name, p, _ in self._named_state(remove_duplicate=False)]
-        expected = {name for name, _ in named}
-        missing = [name for name, _ in named if name not in stored]
-        unexpected = [name for name in stored if name not in expected]
-        problems = []
-        if strict and missing:
-            problems.append(f"missing from {source}: {missing}")
-        if strict and unexpected:
-            problems.append(f"in {source} but not in this {type(self).__name__}: {unexpected}")
-        arrays: Dict[str, np.ndarray] = {}
-        for name, p in named:
+        raise them all in one ValueError, and only then write the arrays (all or nothing).
+
+        Everything that could fail is done before the first write: each stored value is
+        turned into an array and cast to its target's dtype here, so the writes below are
+        copies between arrays of one shape and dtype, which cannot fail halfway.
+        """
+        named = self._targets()
+        missing, unexpected = _compare_names([name for name, _, _ in named], list(stored))
+        problems = _name_problems(missing, unexpected, source, self) if strict else []
+        ready: Dict[str, Any] = {}  # name -> the array (or float, for a Value) to write
+        for name, _, target in named:
             if name not in stored:
                 continue
-            target = p.data if isinstance(p, (Value, Tensor)) else p  # a buffer is its own array
-            array, want = _as_numpy(stored[name]), np.shape(target)
-            if isinstance(target, np.ndarray) and not target.flags.writeable:
-                problems.append(f"{name!r} is read-only in this module, so nothing can be loaded into it")
-            elif array is None or array.dtype.kind not in "fiu":
-                kind = type(stored[name]).__name__ if array is None else f"dtype {array.dtype}"
-                problems.append(f"{name!r} is not an array of numbers in {source} ({kind})")
-            elif array.shape != want:
-                problems.append(f"{name!r} has shape {array.shape} in {source}, this module expects {want}")
-            else:
-                arrays[name] = array
+            try:
+                array = _as_numpy(stored[name])
+            except Exception as e:  # whatever the object's own conversion raises, named
+                kind = type(stored[name]).__name__
+                problems.append(f"{name!r} is not an array of numbers in {source} ({kind}: {e})")
+                continue
+            found = _array_problems(name, array.shape, array.dtype, target, source)
+            if found:
+                problems += found
+            elif isinstance(target, np.ndarray):
+                with np.errstate(invalid="ignore", over="ignore"):  # checked just below
+                    ready[name] = converted = array.astype(target.dtype)
+                if _whole_numbers_lost(array, converted):
+                    problems.append(
+                        f"{name!r} in {source} is not exact {target.dtype} (whole numbers in range)"
+                    )
+            else:  # a Value's float
+                ready[name] = float(array)
         if problems:
             raise ValueError(
                 f"cannot load {what or source} into {type(self).__name__}: {'; '.join(problems)}"
             )
-        for name, p in named:
-            if name not in arrays:
+        for name, p, target in named:  # every check passed: now write, in place
+            if name not in ready:
                 continue
-            if isinstance(p, Value):
-                p.data = float(arrays[name])
-            elif isinstance(p, Tensor):
-                p.data[...] = arrays[name]  # in place: the optimiser's references stay valid
+            if isinstance(target, np.ndarray):
+                target[...] = ready[name]  # in place: the optimiser's references stay valid
             else:
-                p[...] = arrays[name]  # a buffer, in place too
+                p.data = ready[name]  # a Value
         return IncompatibleKeys(missing, unexpected)
 
     # ***** how a module prints: its tree of children, as PyTorch prints it *****
@@ -442,6 +492,39 @@ class Module:
         if not runs and len(lines) <= 1:
             return f"{type(self).__name__}({extra})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _compare_names(expected: List[str], found: List[str]) -> Tuple[List[str], List[str]]:
+    """(missing, unexpected): the expected names not found, and the found names not expected."""
+    known, present = set(expected), set(found)
+    return [name for name in expected if name not in present], [name for name in found if name not in known]
+
+
+def _name_problems(missing: List[str], unexpected: List[str], source: str, module: "Module") -> List[str]:
+    """What is wrong with the names in ``source``, as ``strict`` loading sees it."""
+    problems = []
+    if missing:
+        problems.append(f"missing from {source}: {missing}")
+    if unexpected:
+        problems.append(f"in {source} but not in this {type(module).__name__}: {unexpected}")
+    return problems
+
+
+def _array_problems(
+    name: str, shape: Tuple[int, ...], dtype: np.dtype, target: Any, source: str
+) -> List[str]:
+    """Why an array of ``shape`` and ``dtype`` cannot be written into ``target`` (a parameter's
+    array, a buffer, or a Value's float), if it cannot."""
+    if not isinstance(target, (np.ndarray, float)):  # e.g. a buffer replaced by a plain number
+        kind = type(target).__name__
+        return [f"{name!r} in this module is not an array but {kind}, so nothing can be loaded into it"]
+    if isinstance(target, np.ndarray) and not target.flags.writeable:
+        return [f"{name!r} is read-only in this module, so nothing can be loaded into it"]
+    if dtype.kind not in "fiu":
+        return [f"{name!r} is not an array of numbers in {source} (dtype {dtype})"]
+    if shape != np.shape(target):
+        return [f"{name!r} has shape {shape} in {source}, this module expects {np.shape(target)}"]
+    return []
 
 
 def prefixed(prefix: str, module: Module) -> List[Tuple[str, Any]]:
