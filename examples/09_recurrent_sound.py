@@ -1,4 +1,9 @@
-"""Example 9: a feedback loop over sound: a recurrent network continues a tone (tensor engine).
+"""Example 9: a feedback loop over sound: an RNN continues a tone; a gated one remembers the pitch.
+
+Run:   python examples/09_recurrent_sound.py [--quick] [--out out/]
+Writes: out/recurrent_sound.png (needs matplotlib; its second row compares RNN, GRU and LSTM),
+        out/recurrent_sound.wav (a note, then the network's continuation of it),
+        out/rnn_unrolled.svg (the graph of three time steps; .dot text without Graphviz's dot)
 
 What it shows: a recurrent network reads a signal one sample at a time and carries what it
 has heard in its hidden state h.
@@ -18,16 +23,34 @@ has heard in its hidden state h.
   * The test: the one-step prediction error on the held-out notes, against the simplest
     guess, "the next sample equals the last one". Then the network continues each note on its
     own, sample after sample, from nothing but its own previous outputs.
-Why only one pitch: trained the same way on a range of pitches (220-660 Hz), this network
-still predicts one step ahead about 30x better than the guess, but left on its own its
-continuation fades to a whisper within a few cycles: to keep going it would have to remember
-*which* pitch it is playing, a harder job than following the input (try it: give ``notes`` a
-random pitch).
 
-Run:   python examples/09_recurrent_sound.py [--quick] [--out out/]
-Writes: out/recurrent_sound.png (needs matplotlib), out/recurrent_sound.wav (a note, then the
-        network's continuation of it), out/rnn_unrolled.svg (the graph of three time steps;
-        .dot text if Graphviz's dot program is missing)
+Several pitches: where a gated cell does better. Trained the same way on a range of pitches,
+this RNNCell still predicts one step ahead well, but left on its own its continuation fades to
+a whisper within a few cycles: to keep going it has to remember *which* pitch it is playing.
+The second part measures exactly that, for the plain (Elman) RNN and the two gated cells:
+  * The data: notes of any pitch between 220 and 660 Hz (random loudness, phase, brightness;
+    the loudness stays the same: the notes do not fade). The network hears the first 32
+    samples (teacher forcing: it reads the true samples), then the note goes on for 64 more
+    samples while the network hears silence, with a second input that says "hearing" (1) or
+    "not hearing" (0). It must go on playing the note from its memory alone: the pitch, the
+    loudness and where in the cycle it is.
+  * The models: ``nn.RNN(2, 64)``, ``nn.GRU(2, 37)``, ``nn.LSTM(2, 32)`` with a Linear readout,
+    about 4,500 parameters each (the RNN gets a wider hidden state to make up for having no
+    gates). They are the sequence modules, one graph node for a whole sequence: fast. All
+    three see the same 600 batches (Adam, the same schedule); the loss is the squared error of
+    every prediction, heard and not heard.
+  * Measured on 200 held-out notes (full run): one step ahead while hearing, mean squared
+    error RNN 6.7e-3, GRU 3.9e-3, LSTM 4.8e-3; not hearing, rms error over the 64 samples
+    RNN 0.333, GRU 0.110, LSTM 0.207, against 0.352 for playing nothing. The plain RNN
+    gives up within a few samples and plays nearly nothing; the GRU keeps the note going with
+    its pitch, the LSTM holds it for a while and then drifts. The gates let the state be kept
+    (z near 1 in the GRU, f near 1 in the LSTM) instead of being squashed through tanh at
+    every step, and the gradient travels back through the kept state too.
+  * What did not work, honestly: feeding the network's own output back in (as in the first
+    part) on several pitches, all three faded to silence in our tries: playing nothing is a
+    safe answer for the squared error when the pitch is not yet remembered well.
+  * ``--quick`` trains each for 60 batches only: too short for the gap to show (all three
+    are then near the "playing nothing" error).
 """
 
 import argparse
@@ -216,7 +239,8 @@ def compare_cells(steps, test_rng):
             f"  {kind:>4}({hidden:2d}) {c['parameters']:5d} parameters: one step ahead while hearing"
             f" {heard:.2e}, not hearing: rms error {c['blind_error']:.3f}"
         )
-    return {"test": test, "pitches": pitches, "silence": silence, "cells": cells, "heard": HEARD, "blind": BLIND}
+    kept = {"test": test, "pitches": pitches, "silence": silence, "heard": HEARD, "blind": BLIND}
+    return {**kept, "cells": cells}
 
 
 def plot(results, path):
@@ -273,7 +297,8 @@ def plot_cells(comparison, axes):
     """The second row: one held-out note and the three players; errors by samples not heard."""
     test, cells = comparison["test"], comparison["cells"]
     t = np.arange(test.shape[1])
-    axes[0].plot(t, test[0], color="tab:blue", linewidth=1.5, label=f"true note ({comparison['pitches'][0]:.0f} Hz)")
+    pitch = comparison["pitches"][0]
+    axes[0].plot(t, test[0], color="tab:blue", linewidth=1.5, label=f"true note ({pitch:.0f} Hz)")
     for kind, c in cells.items():
         axes[0].plot(t[1:], c["predictions"][0], color=COLORS[kind], linewidth=0.9, label=kind)
     axes[0].axvspan(HEARD, t[-1], color="grey", alpha=0.12)
@@ -282,8 +307,8 @@ def plot_cells(comparison, axes):
     axes[0].set_title("several pitches: the note goes on, the network must go on from memory")
     axes[0].legend(fontsize=8, loc="lower left", ncol=4)
     for kind, c in cells.items():
-        curve = c["blind_curve"]
-        axes[1].plot(np.arange(1, len(curve) + 1), curve, color=COLORS[kind], label=f"{kind} ({c['parameters']} par.)")
+        curve, label = c["blind_curve"], f"{kind} ({c['parameters']} par.)"
+        axes[1].plot(np.arange(1, len(curve) + 1), curve, color=COLORS[kind], label=label)
     axes[1].axhline(comparison["silence"], color="grey", linestyle="--", label="playing nothing")
     axes[1].set_xlabel("samples since the network stopped hearing")
     axes[1].set_title("rms error on 200 held-out notes")
@@ -361,6 +386,6 @@ def main(out="out", quick=False):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out", help="folder for the pictures (default: out/)")
-    parser.add_argument("--quick", action="store_true", help="160 training steps instead of 800: seconds")
+    parser.add_argument("--quick", action="store_true", help="160 + 3 x 60 steps, not 800 + 3 x 600: seconds")
     arguments = parser.parse_args()
     main(arguments.out, arguments.quick)

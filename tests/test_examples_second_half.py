@@ -155,10 +155,12 @@ def torch_player(torch, kind, state, x):
     """Example 9's NotePlayer rebuilt in PyTorch (float64) from its trained weights: (batch, T)."""
     hidden = state["readout.weight"].shape[1]
     recurrent = getattr(torch.nn, kind)(2, hidden, batch_first=True).double()
-    recurrent.load_state_dict({k[len("recurrent.") :]: torch.tensor(v) for k, v in state.items() if "recurrent" in k})
+    weights = {k.split(".", 1)[1]: torch.tensor(v) for k, v in state.items() if k.startswith("recurrent.")}
+    recurrent.load_state_dict(weights)  # PyTorch's names: weight_ih_l0, weight_hh_l0, bias_ih_l0, ...
+    w, b = torch.tensor(state["readout.weight"]), torch.tensor(state["readout.bias"])
     with torch.no_grad():
         hs = recurrent(torch.tensor(x))[0]  # (batch, T, hidden)
-        return (hs @ torch.tensor(state["readout.weight"]).T + torch.tensor(state["readout.bias"]))[:, :, 0].numpy()
+        return (hs @ w.T + b)[:, :, 0].numpy()
 
 
 def test_09_several_pitches_rnn_gru_lstm(example_09, torch):
@@ -166,7 +168,7 @@ def test_09_several_pitches_rnn_gru_lstm(example_09, torch):
     comparison, rate, w = results["several_pitches"], results["sample_rate"], results["warm_up"]
     test, heard, blind = comparison["test"], comparison["heard"], comparison["blind"]
     assert test.shape == (200, heard + blind + 1) and blind >= heard >= 2 * w
-    for note, pitch in zip(test[:10], comparison["pitches"]):  # several pitches, each the note's own
+    for note, pitch in zip(test[:10], comparison["pitches"][:10], strict=True):  # each at its own pitch
         padded = np.abs(np.fft.rfft(note * np.hanning(len(note)), rate))  # zero-padded: 1 Hz per bin
         assert abs(padded.argmax() - pitch) < 12 and 220 <= pitch <= 660
     half = test.shape[1] // 2  # no fade: the second half of a note is as loud as the first
@@ -186,7 +188,8 @@ def test_09_several_pitches_rnn_gru_lstm(example_09, torch):
         np.testing.assert_allclose(torch_player(torch, kind, cell["state"], x), predicted, atol=1e-9)
         one_step = np.mean((predicted[:, w - 1 : heard] - test[:, w : heard + 1]) ** 2)
         not_hearing = np.sqrt(np.mean((predicted[:, heard:] - test[:, heard + 1 :]) ** 2))
-        assert cell["heard_error"] == pytest.approx(one_step) and cell["blind_error"] == pytest.approx(not_hearing)
+        assert cell["heard_error"] == pytest.approx(one_step)
+        assert cell["blind_error"] == pytest.approx(not_hearing)
         assert one_step < repeat  # even briefly trained, better than the naive guess while hearing
         assert f"{kind:>4}({h:2d}) {cell['parameters']:5d} parameters" in stdout
         assert f"{one_step:.2e}, not hearing: rms error {not_hearing:.3f}" in stdout
