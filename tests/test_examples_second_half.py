@@ -115,8 +115,14 @@ def spectrum_peak(signal, sample_rate):
     return float(np.fft.rfftfreq(len(signal), 1 / sample_rate)[magnitude.argmax()])
 
 
-def test_09_recurrent_sound(tmp_path):
-    results, stdout = run_example("09_recurrent_sound.py", tmp_path)
+@pytest.fixture(scope="module")
+def example_09(tmp_path_factory):
+    """Example 9 runs once (quick mode) for both of its tests."""
+    return run_example("09_recurrent_sound.py", tmp_path_factory.mktemp("example_09"))
+
+
+def test_09_recurrent_sound(example_09):
+    results, stdout = example_09
     rate, notes, predicted = results["sample_rate"], results["test_notes"], results["test_predictions"]
     assert rate == 8000 and notes.shape == (100, 200) and predicted.shape == (100, 199)
     for note in notes[:10]:  # the held-out notes really are A4: 200 samples are 40 Hz per bin
@@ -143,3 +149,47 @@ def test_09_recurrent_sound(tmp_path):
     for label in ("x1", "x2", "x3", "h1", "h2", "h3", "cell.weight_hh", "loss"):
         assert label in text
     assert_png(picture)
+
+
+def torch_player(torch, kind, state, x):
+    """Example 9's NotePlayer rebuilt in PyTorch (float64) from its trained weights: (batch, T)."""
+    hidden = state["readout.weight"].shape[1]
+    recurrent = getattr(torch.nn, kind)(2, hidden, batch_first=True).double()
+    weights = {k.split(".", 1)[1]: torch.tensor(v) for k, v in state.items() if k.startswith("recurrent.")}
+    recurrent.load_state_dict(weights)  # PyTorch's names: weight_ih_l0, weight_hh_l0, bias_ih_l0, ...
+    w, b = torch.tensor(state["readout.weight"]), torch.tensor(state["readout.bias"])
+    with torch.no_grad():
+        hs = recurrent(torch.tensor(x))[0]  # (batch, T, hidden)
+        return (hs @ w.T + b)[:, :, 0].numpy()
+
+
+def test_09_several_pitches_rnn_gru_lstm(example_09, torch):
+    results, stdout = example_09
+    comparison, rate, w = results["several_pitches"], results["sample_rate"], results["warm_up"]
+    test, heard, blind = comparison["test"], comparison["heard"], comparison["blind"]
+    assert test.shape == (200, heard + blind + 1) and blind >= heard >= 2 * w
+    for note, pitch in zip(test[:10], comparison["pitches"][:10], strict=True):  # each at its own pitch
+        padded = np.abs(np.fft.rfft(note * np.hanning(len(note)), rate))  # zero-padded: 1 Hz per bin
+        assert abs(padded.argmax() - pitch) < 12 and 220 <= pitch <= 660
+    half = test.shape[1] // 2  # no fade: the second half of a note is as loud as the first
+    loudness = np.sqrt(np.mean(test[:, half:] ** 2, axis=1) / np.mean(test[:, :half] ** 2, axis=1))
+    assert np.all((0.8 < loudness) & (loudness < 1.25))
+    silence = np.sqrt(np.mean(test[:, heard + 1 :] ** 2))  # the error of playing nothing
+    assert comparison["silence"] == pytest.approx(silence)
+    repeat = np.mean((test[:, w - 1 : heard] - test[:, w : heard + 1]) ** 2)  # "the last sample again"
+
+    x = np.zeros((200, test.shape[1] - 1, 2))  # what the network hears: the note, then nothing
+    x[:, :heard, 0], x[:, :heard, 1] = test[:, :heard], 1.0
+    for kind, gates in (("RNN", 1), ("GRU", 3), ("LSTM", 4)):
+        cell = comparison["cells"][kind]
+        h = cell["hidden"]
+        assert cell["parameters"] == gates * h * (2 + h + 2) + h + 1
+        predicted = cell["predictions"]  # entry t predicts sample t + 1
+        np.testing.assert_allclose(torch_player(torch, kind, cell["state"], x), predicted, atol=1e-9)
+        one_step = np.mean((predicted[:, w - 1 : heard] - test[:, w : heard + 1]) ** 2)
+        not_hearing = np.sqrt(np.mean((predicted[:, heard:] - test[:, heard + 1 :]) ** 2))
+        assert cell["heard_error"] == pytest.approx(one_step)
+        assert cell["blind_error"] == pytest.approx(not_hearing)
+        assert one_step < repeat  # even briefly trained, better than the naive guess while hearing
+        assert f"{kind:>4}({h:2d}) {cell['parameters']:5d} parameters" in stdout
+        assert f"{one_step:.2e}, not hearing: rms error {not_hearing:.3f}" in stdout
