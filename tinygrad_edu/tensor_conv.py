@@ -150,9 +150,9 @@ def conv2d(
         w_mat = np.concatenate([w_mat, bias.data[:, None]], axis=1)  # (F, K + 1)
     out = w_mat @ cols  # (F, K [+1]) @ (K [+1], H_out*W_out*N) -> (F, H_out*W_out*N)
     data = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # an (N, F, H_out, W_out) view
-    # cols is not kept for the backward pass, which makes it again: it holds every pixel kh*kw
-    # times, and a training step that keeps less memory alive is faster than one copy costs.
-    return self._result(data, prev, "conv2d", (sh, sw, ph, pw))
+    # backward needs cols again for dL/dW (only then): keep it rather than copy the patches twice
+    keep = cols if weight.requires_grad or (bias is not None and bias.requires_grad) else None
+    return self._result(data, prev, "conv2d", (sh, sw, ph, pw, keep))
 
 
 def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
@@ -197,15 +197,13 @@ def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
     #                             column, against the row of ones, is dL/db = g summed over patches
     #   dL/dcols = W.T @ g        (K, F) @ (F, patches), put on the pixels by col2im
     x, weight = out._prev[0], out._prev[1]
-    sh, sw, ph, pw = out._ctx
+    sh, sw, ph, pw, cols = out._ctx  # cols: forward's patch matrix (K [+1], patches), or None
     F, C, kh, kw = weight.data.shape
     K = C * kh * kw
     g_mat = _batch_last(g).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, Ho*Wo*N); free if g is batch-last
     bias = out._prev[2] if len(out._prev) == 3 and out._prev[2].requires_grad else None
-    if weight.requires_grad or bias is not None:
-        cols = _patch_matrix(x.data, kh, kw, sh, sw, ph, pw, ones=len(out._prev) == 3)  # (K [+1], .)
-        d_w = (cols @ g_mat.T).T  # (F, K [+1]): g @ cols.T, which BLAS computes faster this way
-        del cols  # (freed before col2im makes its arrays)
+    if cols is not None:  # weight or bias requires grad
+        d_w = g_mat @ cols.T  # (F, patches) @ (patches, K [+1]) -> (F, K [+1])
         if weight.requires_grad:
             weight._add_grad(d_w[:, :K].reshape(weight.data.shape))  # (F, C, kh, kw)
         if bias is not None:
