@@ -336,3 +336,13 @@ def test_lenet_learns_bars_versus_crosses():
     with no_grad():
         accuracy = (model(Tensor(images)).data.argmax(axis=1) == labels).mean()
     assert accuracy >= 0.95
+
+
+def test_max_pool2d_a_tie_beside_a_nan_window_still_goes_to_the_first_maximum():
+    # one window with a nan (no entry equals its max) and one with a two-way tie: the count of
+    # maxima is right by accident, so only the nan check sends max_pool2d to its exact walk
+    x = Tensor(np.array([[[[1.0, np.nan, 5.0, 5.0], [0.0, 2.0, 1.0, 3.0]]]]), requires_grad=True)
+    out = x.max_pool2d(2)
+    out.backward(np.array([[[[10.0, 7.0]]]]))
+    assert np.isnan(out.data[0, 0, 0, 0]) and out.data[0, 0, 0, 1] == 5.0
+    np.testing.assert_array_equal(x.grad[0, 0, :, 2:], [[7.0, 0.0], [0.0, 0.0]])  # the first 5

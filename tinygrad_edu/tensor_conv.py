@@ -150,9 +150,9 @@ def conv2d(
         w_mat = np.concatenate([w_mat, bias.data[:, None]], axis=1)  # (F, K + 1)
     out = w_mat @ cols  # (F, K [+1]) @ (K [+1], H_out*W_out*N) -> (F, H_out*W_out*N)
     data = out.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # an (N, F, H_out, W_out) view
-    # cols is not kept for the backward pass, which makes it again: it holds every pixel kh*kw
-    # times, and a training step that keeps less memory alive is faster than one copy costs.
-    return self._result(data, prev, "conv2d", (sh, sw, ph, pw))
+    # backward needs cols again for dL/dW (only then): keep it rather than copy the patches twice
+    keep = cols if weight.requires_grad or (bias is not None and bias.requires_grad) else None
+    return self._result(data, prev, "conv2d", (sh, sw, ph, pw, keep))
 
 
 def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
@@ -197,15 +197,13 @@ def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
     #                             column, against the row of ones, is dL/db = g summed over patches
     #   dL/dcols = W.T @ g        (K, F) @ (F, patches), put on the pixels by col2im
     x, weight = out._prev[0], out._prev[1]
-    sh, sw, ph, pw = out._ctx
+    sh, sw, ph, pw, cols = out._ctx  # cols: forward's patch matrix (K [+1], patches), or None
     F, C, kh, kw = weight.data.shape
     K = C * kh * kw
     g_mat = _batch_last(g).reshape(F, -1)  # (N, F, Ho, Wo) -> (F, Ho*Wo*N); free if g is batch-last
     bias = out._prev[2] if len(out._prev) == 3 and out._prev[2].requires_grad else None
-    if weight.requires_grad or bias is not None:
-        cols = _patch_matrix(x.data, kh, kw, sh, sw, ph, pw, ones=len(out._prev) == 3)  # (K [+1], .)
-        d_w = (cols @ g_mat.T).T  # (F, K [+1]): g @ cols.T, which BLAS computes faster this way
-        del cols  # (freed before col2im makes its arrays)
+    if cols is not None:  # weight or bias requires grad
+        d_w = g_mat @ cols.T  # (F, patches) @ (patches, K [+1]) -> (F, K [+1])
         if weight.requires_grad:
             weight._add_grad(d_w[:, :K].reshape(weight.data.shape))  # (F, C, kh, kw)
         if bias is not None:
@@ -407,19 +405,42 @@ def max_pool2d(self: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = N
     if kh > H or kw > W:
         raise ValueError(f"max_pool2d: kernel {kh}x{kw} is larger than the input {H}x{W} (shape {x.shape})")
     windows = _windows(_batch_last(x), kh, kw, sh, sw)  # (C, Ho, kh, Wo, kw, N), a view
-    # A running maximum over the kernel offsets in row-major order. For the backward pass,
-    # note where each offset strictly beat the maximum so far: a window's maximum sits at the
-    # last offset that did (at (0, 0) if none did; on a tie the earlier offset keeps it).
-    offsets = [(i, j) for i in range(kh) for j in range(kw)]
+    offsets = [(i, j) for i in range(kh) for j in range(kw)]  # inside a window, row-major
     pooled = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N): offset (0, 0) of every window
+    for i, j in offsets[1:]:  # a running maximum over the other offsets
+        np.maximum(pooled, windows[:, :, i, :, j], out=pooled)  # (C, Ho, Wo, N)
+    is_max = None
+    if self.requires_grad:  # where each window's maximum is, for the backward pass
+        is_max = windows == pooled[:, :, None, :, None]  # (C, Ho, kh, Wo, kw, N) bool
+        # one True per window, unless a window has a tie (or a nan, equal to nothing): then
+        # walk the offsets in order, so that the first maximum gets the gradient, as in PyTorch
+        if np.count_nonzero(is_max) != pooled.size or np.isnan(pooled).any():
+            is_max = _first_maxima(windows)
+    data = pooled.transpose(3, 0, 1, 2)  # an (N, C, H_out, W_out) view of the (C, Ho, Wo, N) buffer
+    return self._result(data, (self,), "max_pool2d", (kh, kw, sh, sw, is_max))
+
+
+def _first_maxima(windows: np.ndarray) -> np.ndarray:
+    """Windows (C, Ho, kh, Wo, kw, N) -> ``is_max`` of the same shape, True at exactly one entry
+    per window: its first maximum in row-major order.
+
+    A running maximum over the offsets; the maximum sits at the last offset that strictly beat
+    the maximum so far (at (0, 0) if none did; on a tie the earlier offset keeps it)."""
+    kh, kw = windows.shape[2], windows.shape[4]
+    offsets = [(i, j) for i in range(kh) for j in range(kw)]
+    running = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N)
     beats = []
     for i, j in offsets[1:]:
         here = windows[:, :, i, :, j]  # (C, Ho, Wo, N): offset (i, j) of every window, a view
-        if self.requires_grad:
-            beats.append(here > pooled)  # (C, Ho, Wo, N) bool
-        np.maximum(pooled, here, out=pooled)
-    data = pooled.transpose(3, 0, 1, 2)  # an (N, C, H_out, W_out) view of the (C, Ho, Wo, N) buffer
-    return self._result(data, (self,), "max_pool2d", (kh, kw, sh, sw, offsets, beats))
+        beats.append(here > running)  # (C, Ho, Wo, N) bool
+        np.maximum(running, here, out=running)
+    is_max = np.empty(windows.shape, bool)  # window (h, w) has its max at (i, j)
+    later = np.zeros(running.shape, bool)  # windows whose maximum is at a later offset
+    for (i, j), beat in zip(offsets[:0:-1], beats[::-1], strict=True):  # the last offset first
+        np.greater(beat, later, out=is_max[:, :, i, :, j])  # beat here and not later (True > False)
+        later |= beat
+    np.logical_not(later, out=is_max[:, :, 0, :, 0])  # no offset beat (0, 0)
+    return is_max
 
 
 def _tiled(H: int, W: int, kh: int, kw: int, sh: int, sw: int) -> bool:
@@ -442,16 +463,10 @@ def _windows(xb: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
 
 def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
     # d(max of a window)/d(entry) = 1 for the entry that is the maximum, 0 for the others:
-    # each window's gradient goes to its maximum, which forward's `beats` locate.
+    # each window's gradient goes to its maximum, which forward's `is_max` marks.
     x = out._prev[0]
-    kh, kw, sh, sw, offsets, beats = out._ctx
+    kh, kw, sh, sw, is_max = out._ctx
     C, H_out, W_out, N = _batch_last(g).shape
-    is_max = np.empty((C, H_out, kh, W_out, kw, N), bool)  # window (h, w) has its max at (i, j)
-    later = np.zeros((C, H_out, W_out, N), bool)  # windows whose maximum is at a later offset
-    for (i, j), beat in zip(offsets[:0:-1], beats[::-1], strict=True):  # the last offset first
-        np.greater(beat, later, out=is_max[:, :, i, :, j])  # beat here and not later (True > False)
-        later |= beat
-    np.logical_not(later, out=is_max[:, :, 0, :, 0])  # no offset beat (0, 0)
     # (a float 0/1 mask: numpy multiplies float * float several times faster than float * bool)
     d_windows = is_max.astype(g.dtype)  # (C, Ho, kh, Wo, kw, N)
     d_windows *= _batch_last(g)[:, :, None, :, None]  # each window's gradient, at its maximum
@@ -460,8 +475,9 @@ def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
         dx = d_windows.reshape(C, H, W, N)
     else:  # the adjoint of the windows view: add every window's entries back onto the pixels
         dx = np.zeros((C, H, W, N), g.dtype)  # pixels in no window keep 0
-        for i, j in offsets:  # (C, Ho, Wo, N) slice of the pixels that offset (i, j) covers
-            dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_windows[:, :, i, :, j]
+        for i in range(kh):
+            for j in range(kw):  # (C, Ho, Wo, N) slice of the pixels that offset (i, j) covers
+                dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_windows[:, :, i, :, j]
     x._add_grad(dx.transpose(3, 0, 1, 2))  # an (N, C, H, W) view
 
 
