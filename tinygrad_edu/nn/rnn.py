@@ -113,9 +113,13 @@ def _add_layer_grads(
             )  # (G, (T-1)*B) @ ((T-1)*B, hidden)
         W_hh._add_grad(grad)
     if len(weights) == 4:
-        for bias, rows in ((weights[2], Gx), (weights[3], Gh)):
-            if bias.requires_grad:
-                bias._add_grad(rows.sum(axis=0))  # (T*B, G) -> (G,)
+        b_ih, b_hh = weights[2], weights[3]
+        db_ih = Gx.sum(axis=0)  # (T*B, G) -> (G,)
+        db_hh = db_ih.copy() if G_h is G_x else Gh.sum(axis=0)  # the same sum when G_h is G_x
+        if b_ih.requires_grad:
+            b_ih._add_grad(db_ih)
+        if b_hh.requires_grad:
+            b_hh._add_grad(db_hh)
 
 
 # ***** the LSTM layer *****
@@ -125,6 +129,10 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: Weights) -> Tensor:
     """The LSTM over all T steps as ONE node (op ``lstm_layer``) whose data is (T + 1, batch,
     hidden): h_1 .. h_T, then c_T. Gates per step as in ``lstm_cell``.
 
+    One exp gives all four gates of a step: sigmoid(a) = 1 / (1 + exp(-a)) for i, f, o, and
+    tanh(a) = 2 sigmoid(2a) - 1 for g. So the pre-activations are scaled by -1 (i, f, o) and
+    -2 (g) once, through the weights, and then every gate is 1 / (1 + exp(scaled a)).
+
     >>> w = Tensor(np.zeros((4, 1)))
     >>> out = lstm_layer(Tensor(np.ones((2, 1, 1))), Tensor([[0.0]]), Tensor([[2.0]]), (w, w))
     >>> out.data.ravel().round(4).tolist()   # c halves each step: 1, then 0.5; h = tanh(c) / 2
@@ -133,23 +141,31 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: Weights) -> Tensor:
     gates = _input_projection(x.data, weights)  # (T, batch, 4*hidden); becomes the gates in place
     T, B, n4 = gates.shape
     n = n4 // 4
-    W_hh_T = weights[1].data.T  # (hidden, 4*hidden)
+    scale = np.full(n4, -1.0, dtype=gates.dtype)  # (4*hidden,): -1 for i, f, o; -2 for g
+    scale[2 * n : 3 * n] = -2.0
+    gates *= scale  # all steps at once
+    W_hh_T = weights[1].data.T * scale  # (hidden, 4*hidden), columns scaled the same way
     out = np.empty((T + 1, B, n), dtype=gates.dtype)  # h_1 .. h_T, c_T
     cs = np.empty((T + 1, B, n), dtype=gates.dtype)  # c_0 .. c_T
     tanh_c = np.empty((T, B, n), dtype=gates.dtype)  # tanh(c_1) .. tanh(c_T)
+    h_W = np.empty((B, n4), dtype=gates.dtype)  # h_(t-1) W_hh^T (scaled), reused every step
+    i_g = np.empty((B, n), dtype=gates.dtype)  # i * g, reused every step
     cs[0] = c0.data
     h = h0.data
-    for t in range(T):
-        a = gates[t]  # (batch, 4*hidden)
-        a += h.dot(W_hh_T)
-        i, f, g, o = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
-        np.tanh(g, out=g)  # g = tanh(a_g); i, f, o = sigmoid(a) = (1 + tanh(a/2)) / 2
-        a[:, : 2 * n] = _sigmoid(a[:, : 2 * n])
-        o[...] = _sigmoid(o)
-        np.multiply(f, cs[t], out=cs[t + 1])
-        cs[t + 1] += i * g  # c_t = f c_(t-1) + i g
-        np.tanh(cs[t + 1], out=tanh_c[t])
-        h = np.multiply(o, tanh_c[t], out=out[t])  # h_t = o tanh(c_t)
+    with np.errstate(over="ignore"):  # exp(large) = inf gives the right gate, 0
+        for t in range(T):
+            a = gates[t]  # (batch, 4*hidden), scaled pre-activations
+            a += np.dot(h, W_hh_T, out=h_W)
+            np.exp(a, out=a)
+            a += 1.0
+            np.reciprocal(a, out=a)  # i, f, o = sigmoid(a_i), ...; g slot: sigmoid(2 a_g)
+            i, f, g, o = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
+            g *= 2.0
+            g -= 1.0  # g = 2 sigmoid(2 a_g) - 1 = tanh(a_g)
+            np.multiply(f, cs[t], out=cs[t + 1])
+            cs[t + 1] += np.multiply(i, g, out=i_g)  # c_t = f c_(t-1) + i g
+            np.tanh(cs[t + 1], out=tanh_c[t])
+            h = np.multiply(o, tanh_c[t], out=out[t])  # h_t = o tanh(c_t)
     out[T] = cs[T]
     return Tensor._result(out, (x, h0, c0, *weights), "lstm_layer", (gates, cs, tanh_c))
 
@@ -180,15 +196,16 @@ def _lstm_layer_backward(out: Tensor, g: np.ndarray) -> None:
     through_h *= o
     dA = slope  # step t's slopes become its dA_t in place: they are not needed after step t
     W_hh = weights[1].data
-    dh = g[T - 1].copy()
+    dh = g[T - 1].copy()  # (batch, hidden), rewritten in place every step
     dc = g[T].copy()  # dL/dc_T
+    dc_h = np.empty_like(dc)  # dh * through_h, reused every step
     for t in range(T - 1, -1, -1):
-        dc += dh * through_h[t]
+        dc += np.multiply(dh, through_h[t], out=dc_h)
         dA[t, :, :3] *= dc[:, None, :]
         dA[t, :, 3] *= dh
         dc *= f[t]  # now dL/dc_(t-1) through c_t
         if t:
-            dh = dA[t].reshape(B, n4).dot(W_hh)  # (batch, 4*hidden) @ (4*hidden, hidden)
+            np.dot(dA[t].reshape(B, n4), W_hh, out=dh)  # (batch, 4*hidden) @ (4*hidden, hidden)
             dh += g[t - 1]
     if c0.requires_grad:
         c0._add_grad(dc)
