@@ -409,24 +409,42 @@ def max_pool2d(self: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = N
     pooled = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N): offset (0, 0) of every window
     for i, j in offsets[1:]:  # a running maximum over the other offsets
         np.maximum(pooled, windows[:, :, i, :, j], out=pooled)  # (C, Ho, Wo, N)
-    is_max = None
-    if self.requires_grad:  # where each window's maximum is, for the backward pass
-        is_max = windows == pooled[:, :, None, :, None]  # (C, Ho, kh, Wo, kw, N) bool
-        # one True per window, unless a window has a tie (or a nan, equal to nothing): then
-        # walk the offsets in order, so that the first maximum gets the gradient, as in PyTorch
-        if np.count_nonzero(is_max) != pooled.size or np.isnan(pooled).any():
-            is_max = _first_maxima(windows)
+    # where each window's maximum is, for the backward pass (the first one, on a tie)
+    is_max = _first_maxima(windows, pooled) if self.requires_grad else None
     data = pooled.transpose(3, 0, 1, 2)  # an (N, C, H_out, W_out) view of the (C, Ho, Wo, N) buffer
     return self._result(data, (self,), "max_pool2d", (kh, kw, sh, sw, is_max))
 
 
-def _first_maxima(windows: np.ndarray) -> np.ndarray:
-    """Windows (C, Ho, kh, Wo, kw, N) -> ``is_max`` of the same shape, True at exactly one entry
-    per window: its first maximum in row-major order.
+def _first_maxima(windows: np.ndarray, pooled: np.ndarray) -> np.ndarray:
+    """Windows (C, Ho, kh, Wo, kw, N) and their maxima (C, Ho, Wo, N) -> ``is_max`` (kh, kw, C,
+    Ho, Wo, N) bool: ``is_max[i, j]`` marks the windows whose maximum is at offset (i, j), one
+    offset per window, its first maximum in row-major order.
 
-    A running maximum over the offsets; the maximum sits at the last offset that strictly beat
-    the maximum so far (at (0, 0) if none did; on a tie the earlier offset keeps it)."""
-    kh, kw = windows.shape[2], windows.shape[4]
+    Ties are common, not rare: after a ReLU, a window of four zeros has four maxima. So the
+    offsets are walked in order, and an offset is the maximum if it equals the window's maximum
+    and no earlier offset did. A window holding nan equals nothing: those (rare) windows take
+    the slower walk of ``_first_maxima_with_nan``. (Offsets first: each offset's mask is one
+    contiguous block, several times faster to write than entries spread over the windows.)
+    """
+    C, Ho, kh, Wo, kw, N = windows.shape
+    is_max = np.empty((kh, kw, C, Ho, Wo, N), bool)
+    found = np.zeros(pooled.shape, bool)  # (C, Ho, Wo, N): windows whose maximum is placed
+    for i in range(kh):
+        for j in range(kw):
+            here = is_max[i, j]  # (C, Ho, Wo, N)
+            np.equal(windows[:, :, i, :, j], pooled, out=here)
+            np.greater(here, found, out=here)  # equal, and not found before (True > False)
+            found |= here
+    if not found.all():  # a window equal to none of its entries: it holds a nan
+        return _first_maxima_with_nan(windows)
+    return is_max
+
+
+def _first_maxima_with_nan(windows: np.ndarray) -> np.ndarray:
+    """``_first_maxima`` for windows that may hold nan: a running maximum over the offsets; the
+    maximum sits at the last offset that strictly beat the maximum so far (at (0, 0) if none
+    did; on a tie the earlier offset keeps it)."""
+    C, Ho, kh, Wo, kw, N = windows.shape
     offsets = [(i, j) for i in range(kh) for j in range(kw)]
     running = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N)
     beats = []
@@ -434,12 +452,12 @@ def _first_maxima(windows: np.ndarray) -> np.ndarray:
         here = windows[:, :, i, :, j]  # (C, Ho, Wo, N): offset (i, j) of every window, a view
         beats.append(here > running)  # (C, Ho, Wo, N) bool
         np.maximum(running, here, out=running)
-    is_max = np.empty(windows.shape, bool)  # window (h, w) has its max at (i, j)
+    is_max = np.empty((kh, kw, C, Ho, Wo, N), bool)  # is_max[i, j]: windows with their max at (i, j)
     later = np.zeros(running.shape, bool)  # windows whose maximum is at a later offset
     for (i, j), beat in zip(offsets[:0:-1], beats[::-1], strict=True):  # the last offset first
-        np.greater(beat, later, out=is_max[:, :, i, :, j])  # beat here and not later (True > False)
+        np.greater(beat, later, out=is_max[i, j])  # beat here and not later (True > False)
         later |= beat
-    np.logical_not(later, out=is_max[:, :, 0, :, 0])  # no offset beat (0, 0)
+    np.logical_not(later, out=is_max[0, 0])  # no offset beat (0, 0)
     return is_max
 
 
@@ -465,19 +483,21 @@ def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
     # d(max of a window)/d(entry) = 1 for the entry that is the maximum, 0 for the others:
     # each window's gradient goes to its maximum, which forward's `is_max` marks.
     x = out._prev[0]
-    kh, kw, sh, sw, is_max = out._ctx
-    C, H_out, W_out, N = _batch_last(g).shape
-    # (a float 0/1 mask: numpy multiplies float * float several times faster than float * bool)
-    d_windows = is_max.astype(g.dtype)  # (C, Ho, kh, Wo, kw, N)
-    d_windows *= _batch_last(g)[:, :, None, :, None]  # each window's gradient, at its maximum
+    kh, kw, sh, sw, is_max = out._ctx  # is_max (kh, kw, C, Ho, Wo, N) bool
+    g_b = _batch_last(g)  # (C, Ho, Wo, N)
+    C, H_out, W_out, N = g_b.shape
     H, W = x.data.shape[2:]
-    if _tiled(H, W, kh, kw, sh, sw):  # the windows are the image, cut up
-        dx = d_windows.reshape(C, H, W, N)
-    else:  # the adjoint of the windows view: add every window's entries back onto the pixels
+    if _tiled(H, W, kh, kw, sh, sw):  # the windows are the image, cut up: fill them in place
+        dx = np.empty((C, H, W, N), g.dtype)
+        d_windows = dx.reshape(C, H_out, kh, W_out, kw, N)  # a view of dx
+        for i in range(kh):
+            for j in range(kw):  # offset (i, j) of every window: g where its maximum is, else 0
+                np.multiply(is_max[i, j], g_b, out=d_windows[:, :, i, :, j])
+    else:  # overlapping windows (or pixels in none): add every window's entries onto the pixels
         dx = np.zeros((C, H, W, N), g.dtype)  # pixels in no window keep 0
         for i in range(kh):
             for j in range(kw):  # (C, Ho, Wo, N) slice of the pixels that offset (i, j) covers
-                dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += d_windows[:, :, i, :, j]
+                dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += is_max[i, j] * g_b
     x._add_grad(dx.transpose(3, 0, 1, 2))  # an (N, C, H, W) view
 
 
