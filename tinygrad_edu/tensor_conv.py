@@ -212,6 +212,9 @@ def conv2d_backward(out: Tensor, g: np.ndarray) -> None:
         x._add_grad(_col2im(weight.data, g_mat, x.data.shape, sh, sw, ph, pw))  # (N, C, H, W)
 
 
+_SMALL_BYTES = 4 << 20  # 4 MiB: below this, one product on g's patches beats kh*kw passes
+
+
 def _col2im(
     weight: np.ndarray, g_mat: np.ndarray, x_shape: Tuple[int, ...], sh: int, sw: int, ph: int, pw: int
 ) -> np.ndarray:
@@ -226,10 +229,12 @@ def _col2im(
     N, C, H, W = x_shape
     F, _, kh, kw = weight.shape
     H_out, W_out = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    if sh == sw == 1 and F < C and ph < kh and pw < kw:
+    g_patches_bytes = F * kh * kw * g_mat.shape[1] * g_mat.itemsize  # im2col of g, below
+    if sh == sw == 1 and ph < kh and pw < kw and (F < C or g_patches_bytes <= _SMALL_BYTES):
         # With stride 1, dL/dx is itself a convolution of g, with every kernel flipped (i, j ->
         # kh-1-i, kw-1-j), in and out swapped and padding k-1-p: one im2col of g (F*kh*kw rows)
-        # and one product, cheaper than kh*kw passes over dL/dx when g has fewer channels.
+        # and one product. Cheaper than kh*kw passes over dL/dx when g has fewer channels, or
+        # when g's patch matrix is small enough to stay in the cache (measured here).
         g_images = g_mat.reshape(F, H_out, W_out, N).transpose(3, 0, 1, 2)  # an (N, F, Ho, Wo) view
         cols = _patch_matrix(g_images, kh, kw, 1, 1, kh - 1 - ph, kw - 1 - pw, ones=False)  # (F*kh*kw, H*W*N)
         flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(C, F * kh * kw)  # (C, F*kh*kw)
