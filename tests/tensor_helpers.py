@@ -106,3 +106,21 @@ def check_op(
     if numeric:
         w = Tensor(weights)
         assert gradcheck(lambda *ts: (fn(*ts) * w).sum(), xs)
+
+
+def assert_ties_split_evenly(name: str, torch_name: str, axis, keepdims: bool, shape, rng) -> None:
+    """``max`` or ``min`` (``name``) over small integers, so many entries tie: each entry equal
+    to its slice's extreme gets 1 / (number of such entries) of the gradient (the closed form),
+    as PyTorch's ``amax``/``amin`` (``torch_name``) give too."""
+    x = rng.integers(0, 3, size=shape).astype(np.float64)  # small integers: many ties
+    t = Tensor(x, requires_grad=True)
+    getattr(t, name)(axis=axis, keepdims=keepdims).sum().backward()
+    is_extreme = x == getattr(x, name)(axis=axis, keepdims=True)
+    np.testing.assert_array_equal(t.grad, is_extreme / is_extreme.sum(axis=axis, keepdims=True))
+    check_op(
+        lambda t: getattr(t, name)(axis=axis, keepdims=keepdims),
+        torch_reduction(torch_name, axis, keepdims),
+        [x],
+        rng,
+        numeric=False,
+    )

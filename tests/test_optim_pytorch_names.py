@@ -4,7 +4,7 @@ CosineAnnealingLR schedules, each against torch.optim step by step in float64.""
 
 import numpy as np
 import pytest
-from optim_helpers import START, assert_same, loss_of, run, tensor_problem
+from optim_helpers import START, assert_same, assert_values_follow, loss_of, run, tensor_problem
 
 from tinygrad_edu import Tensor, Value, nn, optim
 
@@ -34,10 +34,7 @@ def test_values_follow_torch(torch, kind):
     ours = [Value(x) for x in START]
     theirs = [torch.tensor(x, requires_grad=True) for x in START]
     opt, t_opt = ours_cls(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
-    for _ in range(STEPS):
-        run(opt, lambda: loss_of(ours), 1)
-        run(t_opt, lambda: loss_of(theirs), 1)
-        assert_same(ours, theirs)
+    assert_values_follow(opt, t_opt, ours, theirs, STEPS)
     assert abs(ours[0].data - START[0]) > 1e-3  # it moved
 
 

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from tensor_helpers import (
+    assert_ties_split_evenly,
     broadcast_pairs,
     check_op,
     draw_axis,
@@ -118,22 +119,8 @@ def test_reduction(name, data, shape, seed, keepdims):
 
 @given(data=st.data(), shape=nonscalar_shapes, seed=seeds, keepdims=st.booleans())
 def test_max_splits_the_gradient_evenly_among_ties(data, shape, seed, keepdims):
-    rng = np.random.default_rng(seed)
     axis = draw_axis(data, len(shape))
-    x = rng.integers(0, 3, size=shape).astype(np.float64)  # small integers: many ties
-    t = Tensor(x, requires_grad=True)
-    t.max(axis=axis, keepdims=keepdims).sum().backward()
-    # closed form: each entry equal to its slice's maximum gets 1 / (number of such entries)
-    is_max = x == x.max(axis=axis, keepdims=True)
-    expected = is_max / is_max.sum(axis=axis, keepdims=True)
-    np.testing.assert_array_equal(t.grad, expected)
-    check_op(
-        lambda t: t.max(axis=axis, keepdims=keepdims),
-        torch_reduction("amax", axis, keepdims),
-        [x],
-        rng,
-        numeric=False,
-    )  # torch.amax also splits evenly
+    assert_ties_split_evenly("max", "amax", axis, keepdims, shape, np.random.default_rng(seed))
 
 
 @given(

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from tensor_helpers import (
+    assert_ties_split_evenly,
     broadcast_pairs,
     check_op,
     draw_axis,
@@ -120,21 +121,8 @@ def test_min(data, shape, seed, keepdims):
 
 @given(data=st.data(), shape=nonscalar_shapes, seed=seeds, keepdims=st.booleans())
 def test_min_splits_the_gradient_evenly_among_ties(data, shape, seed, keepdims):
-    rng = np.random.default_rng(seed)
     axis = draw_axis(data, len(shape))
-    x = rng.integers(0, 3, size=shape).astype(np.float64)  # small integers: many ties
-    t = Tensor(x, requires_grad=True)
-    t.min(axis=axis, keepdims=keepdims).sum().backward()
-    is_min = x == x.min(axis=axis, keepdims=True)
-    np.testing.assert_array_equal(t.grad, is_min / is_min.sum(axis=axis, keepdims=True))
-    # torch.amin splits ties evenly too
-    check_op(
-        lambda t: t.min(axis=axis, keepdims=keepdims),
-        torch_reduction("amin", axis, keepdims),
-        [x],
-        rng,
-        numeric=False,
-    )
+    assert_ties_split_evenly("min", "amin", axis, keepdims, shape, np.random.default_rng(seed))
 
 
 def test_min_propagates_nan_and_checks_keepdims():
