@@ -25,7 +25,6 @@ ratios, so a busy machine slows everyone alike. Python's garbage collector stays
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -95,7 +94,7 @@ class NumpyStep:
         return float(loss)
 
 
-class TinygradStep:
+class TinygradStep(timing.TrainStep):
     """The same step with tinygrad_edu: a loop over nn.RNNCell, what a learner would write."""
 
     def __init__(self, X, y, weights):
@@ -108,15 +107,11 @@ class TinygradStep:
         self.y = y
         self.opt = optim.SGD(params, lr=LR)
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
+    def loss(self):
         h = None  # h_0 = 0
         for x in self.xs:
             h = self.cell(x, h)
-        loss = nn.cross_entropy(self.readout(h), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+        return nn.cross_entropy(self.readout(h), self.y)
 
 
 class TinygradSeqStep(TinygradStep):
@@ -131,23 +126,16 @@ class TinygradSeqStep(TinygradStep):
         self.X, self.y = Tensor(X), y
         self.opt = optim.SGD(params, lr=LR)
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
+    def loss(self):
         _, h_n = self.rnn(self.X)
-        loss = nn.cross_entropy(self.readout(h_n[0]), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+        return nn.cross_entropy(self.readout(h_n[0]), self.y)
 
 
-class TorchCellStep:
-    """The loop over torch.nn.RNNCell (float64, CPU)."""
+class TorchCellStep(timing.TrainStep):
+    """The loop over torch.nn.RNNCell (float64, CPU, one thread)."""
 
     def __init__(self, X, y, weights):
-        import torch
-
-        torch.set_num_threads(1)
-        self.torch = torch
+        self.torch = torch = timing.torch_one_thread()
         hidden = weights[1].shape[0]
         self.build(torch, hidden)
         with torch.no_grad():
@@ -168,12 +156,8 @@ class TorchCellStep:
             h = self.cell(x, h)
         return h
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
-        loss = self.torch.nn.functional.cross_entropy(self.readout(self.last_state()), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+    def loss(self):
+        return self.torch.nn.functional.cross_entropy(self.readout(self.last_state()), self.y)
 
 
 class TorchRNNStep(TorchCellStep):
@@ -191,42 +175,20 @@ class TorchRNNStep(TorchCellStep):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="a few seconds; the numbers mean little")
-    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
-    parser.add_argument("--hidden-sizes", default="32,128", help="comma-separated")
-    args = parser.parse_args(argv)
-    rounds, block = (3, 0.05) if args.quick else (15, 0.1)
+    args = timing.parser(__doc__, "--hidden-sizes", "32,128").parse_args(argv)
     engines = {
-        "numpy (by hand)": NumpyStep,
+        timing.REFERENCE: NumpyStep,
         "tinygrad_edu RNNCell loop": TinygradStep,
         "tinygrad_edu nn.RNN": TinygradSeqStep,
     }
-    timing.add_torch_engines(
-        engines, {"torch RNNCell loop": TorchCellStep, "torch nn.RNN": TorchRNNStep}, skip=args.no_torch
-    )
+    torch_engines = {"torch RNNCell loop": TorchCellStep, "torch nn.RNN": TorchRNNStep}
+    engines = timing.with_torch(engines, torch_engines, skip=args.no_torch)
     results = {}
-    for hidden in (int(h) for h in args.hidden_sizes.split(",")):
-        X, y, weights = make_problem(hidden)
-        steps = {name: make(X, y, weights) for name, make in engines.items()}
-        timing.check_losses_agree(steps, "numpy (by hand)", CHECK_STEPS, rtol=1e-9)
-        result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)
-        timing.print_table(
-            f"\nElman RNN, BPTT over {STEPS} steps, batch {BATCH}, hidden {hidden}, float64 "
-            f"(losses agree to 1e-9 over {CHECK_STEPS} steps):",
-            result,
-            "numpy (by hand)",
-        )
+    for hidden in args.hidden_sizes:
+        title = f"Elman RNN, BPTT over {STEPS} steps, batch {BATCH}, hidden {hidden}, float64"
+        results[hidden] = result = timing.run(engines, make_problem(hidden), title, CHECK_STEPS, args.quick)
         for ours, bar in TARGETS.items():
-            ratio = result[ours]["ratio"]
-            line = f"  {ours}: tinygrad_edu / numpy = {ratio:.2f}x (target: at most {bar}x)"
-            for name in ("torch RNNCell loop", "torch nn.RNN"):
-                if name in result:
-                    line += f"; / {name} = {ratio / result[name]['ratio']:.2f}x"
-            print(line)
-        results[hidden] = result
+            print(timing.ratio_line(result, ours, bar, named=True))
     return results
 
 

@@ -19,7 +19,6 @@ ratios, so a busy machine slows everyone alike. Python's garbage collector stays
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from itertools import pairwise
@@ -83,7 +82,7 @@ class NumpyStep:
         return float(loss)
 
 
-class TensorStep:
+class TensorStep(timing.TrainStep):
     """The same step with tinygrad_edu: what a learner would write."""
 
     def __init__(self, X, y, weights):
@@ -96,22 +95,15 @@ class TensorStep:
         self.X, self.y = Tensor(X), y
         self.opt = optim.SGD(self.model.parameters(), lr=LR)
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
-        loss = nn.cross_entropy(self.model(self.X), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+    def loss(self):
+        return nn.cross_entropy(self.model(self.X), self.y)
 
 
-class TorchStep:
-    """The same step in PyTorch (float64, CPU)."""
+class TorchStep(timing.TrainStep):
+    """The same step in PyTorch (float64, CPU, one thread)."""
 
     def __init__(self, X, y, weights):
-        import torch
-
-        torch.set_num_threads(1)
-        self.torch = torch
+        self.torch = torch = timing.torch_one_thread()
         self.model = torch.nn.Sequential(
             torch.nn.Linear(64, 128),
             torch.nn.ReLU(),
@@ -126,48 +118,23 @@ class TorchStep:
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
-        loss = self.torch.nn.functional.cross_entropy(self.model(self.X), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+    def loss(self):
+        return self.torch.nn.functional.cross_entropy(self.model(self.X), self.y)
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    args = timing.parser(__doc__, "--batch-sizes", "32,256", "comma-separated, from 32 and 256").parse_args(
+        argv
     )
-    parser.add_argument("--quick", action="store_true", help="a few seconds; the numbers mean little")
-    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
-    parser.add_argument("--batch-sizes", default="32,256", help="comma-separated, from 32 and 256")
-    args = parser.parse_args(argv)
-    rounds, block = (3, 0.05) if args.quick else (15, 0.1)
-    engines = {"numpy (by hand)": NumpyStep, "tinygrad_edu.Tensor": TensorStep}
-    timing.add_torch_engines(engines, {"torch": TorchStep}, skip=args.no_torch)
+    ours = "tinygrad_edu.Tensor"
+    engines = timing.with_torch(
+        {timing.REFERENCE: NumpyStep, ours: TensorStep}, {"torch": TorchStep}, skip=args.no_torch
+    )
     results = {}
-    for batch in (int(b) for b in args.batch_sizes.split(",")):
-        X, y, weights = make_problem(batch)
-        steps = {name: make(X, y, weights) for name, make in engines.items()}
-        timing.check_losses_agree(steps, "numpy (by hand)", CHECK_STEPS, rtol=1e-9)
-        result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)
-        timing.print_table(
-            f"\nMLP 64-128-128-10 training step, batch {batch}, float64 "
-            f"(losses agree to 1e-9 over {CHECK_STEPS} steps):",
-            result,
-            "numpy (by hand)",
-        )
-        ratio = result["tinygrad_edu.Tensor"]["ratio"]
-        target = f" (target: at most {TARGETS[batch]}x)" if batch in TARGETS else ""
-        print(
-            f"  tinygrad_edu / numpy = {ratio:.2f}x{target}"
-            + (
-                f"; tinygrad_edu / torch = {ratio / result['torch']['ratio']:.2f}x"
-                if "torch" in result
-                else ""
-            )
-        )
-        results[batch] = result
+    for batch in args.batch_sizes:
+        title = f"MLP 64-128-128-10 training step, batch {batch}, float64"
+        results[batch] = result = timing.run(engines, make_problem(batch), title, CHECK_STEPS, args.quick)
+        print(timing.ratio_line(result, ours, TARGETS.get(batch)))
     return results
 
 

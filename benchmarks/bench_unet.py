@@ -31,7 +31,6 @@ so a busy machine slows everyone alike. Python's garbage collector stays on.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -129,7 +128,7 @@ class NumpyStep:
 # ***** the same step in tinygrad_edu and PyTorch *****
 
 
-class TensorStep:
+class TensorStep(timing.TrainStep):
     """The same step with tinygrad_edu: what a learner would write."""
 
     def __init__(self, X, target, weights):
@@ -144,25 +143,19 @@ class TensorStep:
         self.X, self.target = Tensor(X), Tensor(target)
         self.opt = optim.SGD(self.params, lr=LR)
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
+    def loss(self):
         e1 = self.enc1(self.X).relu()
         e2 = self.enc2(self.pool(e1)).relu()
         d = self.dec(Tensor.cat([self.up(e2), e1], axis=1)).relu()
-        loss = nn.mse_loss(self.head(d), self.target)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+        return nn.mse_loss(self.head(d), self.target)
 
 
-class TorchStep:
+class TorchStep(timing.TrainStep):
     """The same step in PyTorch (float64, CPU, one thread)."""
 
     def __init__(self, X, target, weights):
-        import torch
-
-        torch.set_num_threads(1)
-        self.torch, tnn = torch, torch.nn
+        self.torch = torch = timing.torch_one_thread()
+        tnn = torch.nn
         self.enc1, self.enc2 = tnn.Conv2d(1, C1, 3, padding=1), tnn.Conv2d(C1, C2, 3, padding=1)
         self.pool = tnn.MaxPool2d(2)
         self.up = tnn.ConvTranspose2d(C2, C1, 2, stride=2)
@@ -175,53 +168,28 @@ class TorchStep:
         self.X, self.target = torch.from_numpy(X), torch.from_numpy(target)
         self.opt = torch.optim.SGD(params, lr=LR)
 
-    def __call__(self) -> float:
+    def loss(self):
         relu = self.torch.relu
-        self.opt.zero_grad()
         e1 = relu(self.enc1(self.X))
         e2 = relu(self.enc2(self.pool(e1)))
         d = relu(self.dec(self.torch.cat([self.up(e2), e1], dim=1)))
-        loss = self.torch.nn.functional.mse_loss(self.head(d), self.target)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+        return self.torch.nn.functional.mse_loss(self.head(d), self.target)
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="a few seconds; the numbers mean little")
-    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
-    parser.add_argument("--batch-sizes", default="8,32", help="comma-separated batch sizes")
+    parser = timing.parser(__doc__, "--batch-sizes", "8,32", "comma-separated batch sizes")
     parser.add_argument("--image", type=int, default=32, help="image side, even (default 32)")
     args = parser.parse_args(argv)
-    rounds, block = (3, 0.05) if args.quick else (15, 0.1)
-    engines = {"numpy (by hand)": NumpyStep, "tinygrad_edu.Tensor": TensorStep}
-    timing.add_torch_engines(engines, {"torch": TorchStep}, skip=args.no_torch)
+    ours = "tinygrad_edu.Tensor"
+    engines = timing.with_torch(
+        {timing.REFERENCE: NumpyStep, ours: TensorStep}, {"torch": TorchStep}, skip=args.no_torch
+    )
     results = {}
-    for batch in (int(s) for s in args.batch_sizes.split(",")):
-        X, target, weights = make_problem(batch, args.image)
-        steps = {name: make(X, target, weights) for name, make in engines.items()}
-        timing.check_losses_agree(steps, "numpy (by hand)", CHECK_STEPS, rtol=1e-9)
-        result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)
-        timing.print_table(
-            f"\nTiny U-Net training step, {args.image}x{args.image} images, batch {batch}, float64 "
-            f"(losses agree to 1e-9 over {CHECK_STEPS} steps):",
-            result,
-            "numpy (by hand)",
-        )
-        ratio = result["tinygrad_edu.Tensor"]["ratio"]
-        target_text = f" (target: at most {TARGETS[batch]}x)" if batch in TARGETS else ""
-        print(
-            f"  tinygrad_edu / numpy = {ratio:.2f}x{target_text}"
-            + (
-                f"; tinygrad_edu / torch = {ratio / result['torch']['ratio']:.2f}x"
-                if "torch" in result
-                else ""
-            )
-        )
-        results[batch] = result
+    for batch in args.batch_sizes:
+        title = f"Tiny U-Net training step, {args.image}x{args.image} images, batch {batch}, float64"
+        problem = make_problem(batch, args.image)
+        results[batch] = result = timing.run(engines, problem, title, CHECK_STEPS, args.quick)
+        print(timing.ratio_line(result, ours, TARGETS.get(batch)))
     return results
 
 

@@ -4,7 +4,7 @@ Every op is checked two ways: against numeric central differences (the project's
 ``gradcheck``), and against PyTorch in float64 (skipped when torch is not installed).
 """
 
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import pytest
@@ -35,6 +35,31 @@ def random_array(rng: np.random.Generator, shape: Sequence[int], domain: str = "
     if domain == "kink":
         return rng.uniform(0.05, 2.0, size=shape) * rng.choice([-1.0, 1.0], size=shape)
     raise ValueError(domain)
+
+
+def draw_axis(data: st.DataObject, ndim: int) -> Optional[Union[int, Tuple[int, ...]]]:
+    """An ``axis=`` for a reduction over ``ndim`` axes: None, one axis (possibly negative), or a
+    tuple of distinct axes (``data`` is hypothesis's ``st.data()``)."""
+    if ndim == 0:
+        return None
+    kind = data.draw(st.sampled_from(["none", "int", "tuple"]))
+    if kind == "none":
+        return None
+    if kind == "int":
+        return data.draw(st.integers(-ndim, ndim - 1))
+    return tuple(data.draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)))
+
+
+def torch_reduction(name: str, axis: Optional[Union[int, Tuple[int, ...]]], keepdims: bool) -> Callable:
+    """PyTorch's reduction ``name`` (``sum``, ``mean``, ``amax``, ``amin``) over ``axis`` as
+    tinygrad_edu takes it (None: every axis); a 0-d tensor is its own reduction."""
+
+    def fn(t):
+        if t.ndim == 0:
+            return t
+        return getattr(t, name)(dim=tuple(range(t.ndim)) if axis is None else axis, keepdim=keepdims)
+
+    return fn
 
 
 def torch_or_none():
@@ -81,3 +106,21 @@ def check_op(
     if numeric:
         w = Tensor(weights)
         assert gradcheck(lambda *ts: (fn(*ts) * w).sum(), xs)
+
+
+def assert_ties_split_evenly(name: str, torch_name: str, axis, keepdims: bool, shape, rng) -> None:
+    """``max`` or ``min`` (``name``) over small integers, so many entries tie: each entry equal
+    to its slice's extreme gets 1 / (number of such entries) of the gradient (the closed form),
+    as PyTorch's ``amax``/``amin`` (``torch_name``) give too."""
+    x = rng.integers(0, 3, size=shape).astype(np.float64)  # small integers: many ties
+    t = Tensor(x, requires_grad=True)
+    getattr(t, name)(axis=axis, keepdims=keepdims).sum().backward()
+    is_extreme = x == getattr(x, name)(axis=axis, keepdims=True)
+    np.testing.assert_array_equal(t.grad, is_extreme / is_extreme.sum(axis=axis, keepdims=True))
+    check_op(
+        lambda t: getattr(t, name)(axis=axis, keepdims=keepdims),
+        torch_reduction(torch_name, axis, keepdims),
+        [x],
+        rng,
+        numeric=False,
+    )

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_rnn.py"
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 
-def load_script():
-    spec = importlib.util.spec_from_file_location("bench_rnn", SCRIPT)
+def load_script(name="bench_rnn"):
+    """The script benchmarks/<name>.py as a module (its main() not run)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -35,10 +36,7 @@ def test_hand_written_bptt_gradient_matches_the_engine():
 
 
 def test_bench_lstm_quick_run_agrees_and_reports_ratios(capsys):
-    spec = importlib.util.spec_from_file_location("bench_lstm", SCRIPT.parent / "bench_lstm.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    results = module.main(["--quick", "--hidden-sizes", "5"])  # torch too, if installed
+    results = load_script("bench_lstm").main(["--quick", "--hidden-sizes", "5"])  # torch too, if installed
     ratios = {name: r["ratio"] for name, r in results[5].items()}
     assert ratios["numpy (by hand)"] == 1.0 and ratios["tinygrad_edu nn.LSTM"] > 0
     assert ratios["tinygrad_edu LSTMCell loop"] > 0

@@ -1,23 +1,13 @@
 """benchmarks/bench_unet.py runs, and its engines agree: the script checks every engine's first
 losses against the hand-written U-Net step (and exits if one disagrees)."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
-
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_unet.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("bench_unet", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from test_bench_rnn import load_script
 
 
 def test_bench_unet_quick_run_agrees_and_reports_ratios(capsys):
-    results = load_script().main(["--quick", "--image", "8", "--batch-sizes", "2"])  # torch too, if installed
+    bench = load_script("bench_unet")
+    results = bench.main(["--quick", "--image", "8", "--batch-sizes", "2"])  # torch too, if installed
     ratios = {name: r["ratio"] for name, r in results[2].items()}
     assert ratios["numpy (by hand)"] == 1.0 and ratios["tinygrad_edu.Tensor"] > 0
     assert "tinygrad_edu / numpy" in capsys.readouterr().out
@@ -25,7 +15,7 @@ def test_bench_unet_quick_run_agrees_and_reports_ratios(capsys):
 
 def test_hand_written_unet_step_matches_the_engine():
     # the reference itself is right: two steps of its SGD equal tinygrad_edu's, every parameter
-    bench = load_script()
+    bench = load_script("bench_unet")
     X, target, weights = bench.make_problem(batch=3, image=8, seed=1)
     by_hand, engine = bench.NumpyStep(X, target, weights), bench.TensorStep(X, target, weights)
     for _ in range(2):

@@ -22,6 +22,11 @@ ROOT = Path(__file__).resolve().parents[1]
 HAVE_DOT = shutil.which("dot") is not None
 
 
+def neuron_args(b="6.88"):
+    """The command-line words for the lecture's neuron, tanh(w1*x1 + w2*x2 + b), at its point."""
+    return ("tanh(w1*x1 + w2*x2 + b)", "--set", "x1=2", "x2=0", "w1=-3", "w2=1", f"b={b}")
+
+
 def run_main(*argv):
     """main() in-process: (status, stdout text, stderr text)."""
     out, err = io.StringIO(), io.StringIO()
@@ -265,18 +270,7 @@ def test_an_unwritable_output_is_one_line_with_status_1(tmp_path):
 @pytest.mark.parametrize("suffix", [".svg", ".png", ".pdf"])
 def test_rendered_graph_files_are_real(tmp_path, suffix):
     target = tmp_path / "sub" / f"neuron{suffix}"
-    status, out, _ = run_main(
-        "draw",
-        "tanh(w1*x1 + w2*x2 + b)",
-        "--set",
-        "x1=2",
-        "x2=0",
-        "w1=-3",
-        "w2=1",
-        "b=6.88",
-        "-o",
-        str(target),
-    )
+    status, out, _ = run_main("draw", *neuron_args(), "-o", str(target))
     assert status == 0 and str(target) in out
     data = target.read_bytes()
     if suffix == ".svg":

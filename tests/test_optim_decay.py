@@ -1,12 +1,11 @@
 """Weight decay (SGD, Adam) and AdamW follow torch.optim's trajectories over 50 steps, to 1e-9
 relative, for Values and for Tensors; bad hyper-parameters raise ValueError naming them."""
 
-import numpy as np
 import pytest
+from optim_helpers import START, assert_same, assert_values_follow, loss_of, run, tensor_problem
 
-from tinygrad_edu import Tensor, Value, nn, optim
+from tinygrad_edu import Tensor, Value, optim
 
-START = [0.8, -1.3, 2.1]
 STEPS = 50
 
 # (ours, torch's name, keyword arguments): the same arguments go to both
@@ -18,58 +17,29 @@ CONFIGS = {
 }
 
 
-def loss_of(p):
-    # a bumpy, coupled objective, written once for Values and torch scalars alike
-    a, b, c = p
-    return (a * b - 1) ** 2 + (b + c).tanh() ** 2 + (c * 0.5).exp() + a**4 * 0.1
-
-
 @pytest.mark.parametrize("kind", CONFIGS)
 def test_values_follow_torch(torch, kind):
     ours_cls, torch_name, kwargs = CONFIGS[kind]
     ours = [Value(x) for x in START]
     theirs = [torch.tensor(x, requires_grad=True) for x in START]
     opt, t_opt = ours_cls(ours, **kwargs), getattr(torch.optim, torch_name)(theirs, **kwargs)
-    for _ in range(STEPS):
-        opt.zero_grad()
-        loss_of(ours).backward()
-        opt.step()
-        t_opt.zero_grad()
-        loss_of(theirs).backward()
-        t_opt.step()
-        for p, t in zip(ours, theirs, strict=True):
-            assert p.data == pytest.approx(t.item(), rel=1e-9, abs=1e-12)
+    assert_values_follow(opt, t_opt, ours, theirs, STEPS)
     # the decay really acted: without it the same run ends somewhere else
     plain = [Value(x) for x in START]
-    opt = ours_cls(plain, **{**kwargs, "weight_decay": 0.0})
-    for _ in range(STEPS):
-        opt.zero_grad()
-        loss_of(plain).backward()
-        opt.step()
+    run(ours_cls(plain, **{**kwargs, "weight_decay": 0.0}), lambda: loss_of(plain), STEPS)
     assert max(abs(p.data - q.data) for p, q in zip(plain, ours, strict=True)) > 1e-3
 
 
 @pytest.mark.parametrize("kind", CONFIGS)
 def test_tensors_follow_torch(torch, kind):
     ours_cls, torch_name, kwargs = CONFIGS[kind]
-    rng = np.random.default_rng(3)
-    X, y = rng.standard_normal((16, 3)), rng.integers(3, size=16)
-    ours = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Tanh(), nn.Linear(8, 3, rng=rng))
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)).double()
-    with torch.no_grad():
-        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
-            q.copy_(torch.from_numpy(p.data))
+    ours, theirs, our_loss, their_loss = tensor_problem(torch)
     opt = ours_cls(ours.parameters(), **kwargs)
     t_opt = getattr(torch.optim, torch_name)(theirs.parameters(), **kwargs)
     for _ in range(STEPS):
-        opt.zero_grad()
-        nn.cross_entropy(ours(Tensor(X)), y).backward()
-        opt.step()
-        t_opt.zero_grad()
-        torch.nn.functional.cross_entropy(theirs(torch.from_numpy(X)), torch.from_numpy(y)).backward()
-        t_opt.step()
-        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
-            np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-9, atol=1e-12)
+        run(opt, our_loss, 1)
+        run(t_opt, their_loss, 1)
+        assert_same(ours.parameters(), theirs.parameters())
 
 
 def test_adamw_defaults_are_pytorchs():

@@ -4,10 +4,10 @@ CosineAnnealingLR schedules, each against torch.optim step by step in float64.""
 
 import numpy as np
 import pytest
+from optim_helpers import START, assert_same, assert_values_follow, loss_of, run, tensor_problem
 
 from tinygrad_edu import Tensor, Value, nn, optim
 
-START = [0.8, -1.3, 2.1]
 STEPS = 30
 
 CONFIGS = {
@@ -28,53 +28,13 @@ CONFIGS = {
 }
 
 
-def loss_of(p):
-    a, b, c = p
-    return (a * b - 1) ** 2 + (b + c).tanh() ** 2 + (c * 0.5).exp() + a**4 * 0.1
-
-
-def tensor_problem(torch, seed=3):
-    rng = np.random.default_rng(seed)
-    X, y = rng.standard_normal((16, 3)), rng.integers(3, size=16)
-    ours = nn.Sequential(nn.Linear(3, 8, rng=rng), nn.Tanh(), nn.Linear(8, 3, rng=rng))
-    theirs = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
-    with torch.no_grad():
-        for p, q in zip(ours.parameters(), theirs.parameters(), strict=True):
-            q.copy_(torch.from_numpy(p.data))
-
-    def our_loss():
-        return nn.cross_entropy(ours(Tensor(X)), y)
-
-    def their_loss():
-        return torch.nn.functional.cross_entropy(theirs(torch.from_numpy(X)), torch.from_numpy(y))
-
-    return ours, theirs, our_loss, their_loss
-
-
-def run(opt, loss_fn, steps, scheduler=None):
-    for _ in range(steps):
-        opt.zero_grad()
-        loss_fn().backward()
-        opt.step()
-        if scheduler is not None:
-            scheduler.step()
-
-
-def assert_same(ours, theirs):
-    for p, q in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(np.asarray(p.data), q.detach().numpy(), rtol=1e-9, atol=1e-12)
-
-
 @pytest.mark.parametrize("kind", CONFIGS)
 def test_values_follow_torch(torch, kind):
     ours_cls, name, kwargs = CONFIGS[kind]
     ours = [Value(x) for x in START]
     theirs = [torch.tensor(x, requires_grad=True) for x in START]
     opt, t_opt = ours_cls(ours, **kwargs), getattr(torch.optim, name)(theirs, **kwargs)
-    for _ in range(STEPS):
-        run(opt, lambda: loss_of(ours), 1)
-        run(t_opt, lambda: loss_of(theirs), 1)
-        assert_same(ours, theirs)
+    assert_values_follow(opt, t_opt, ours, theirs, STEPS)
     assert abs(ours[0].data - START[0]) > 1e-3  # it moved
 
 

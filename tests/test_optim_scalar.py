@@ -1,31 +1,15 @@
 """optim.SGD and optim.Adam on Values follow torch.optim's trajectories to 1e-9."""
 
 import pytest
+from optim_helpers import START, assert_values_follow
 
 from tinygrad_edu import Value, optim
-
-START = [0.8, -1.3, 2.1]
-
-
-def loss_of(p):
-    # a bumpy, coupled objective so that every step is different
-    a, b, c = p
-    return (a * b - 1) ** 2 + (b + c).tanh() ** 2 + (c * 0.5).exp() + a**4 * 0.1
 
 
 def trajectories(torch, make_ours, make_torch, steps=25):
     ours = [Value(x) for x in START]
     theirs = [torch.tensor(x, requires_grad=True) for x in START]
-    opt, topt = make_ours(ours), make_torch(theirs)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss_of(ours).backward()
-        opt.step()
-        topt.zero_grad()
-        loss_of(theirs).backward()
-        topt.step()
-        for p, t in zip(ours, theirs, strict=True):
-            assert p.data == pytest.approx(t.item(), rel=1e-9, abs=1e-12)
+    assert_values_follow(make_ours(ours), make_torch(theirs), ours, theirs, steps)
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])

@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-from test_cli import run_main, run_module
+from test_cli import neuron_args, run_main, run_module
 
 import tinygrad_edu.player.layout as layout
 from tinygrad_edu import Player, Tensor, Value, nn, play
@@ -289,18 +289,7 @@ def test_save_writes_the_page_and_makes_folders(neuron_page, tmp_path):
 @needs_dot
 def test_cli_play_writes_the_page_and_prints_the_table(tmp_path):
     target = tmp_path / "neuron.html"
-    status, out, err = run_main(
-        "play",
-        "tanh(w1*x1 + w2*x2 + b)",
-        "--set",
-        "x1=2",
-        "x2=0",
-        "w1=-3",
-        "w2=1",
-        "b=6.88",
-        "-o",
-        str(target),
-    )
+    status, out, err = run_main("play", *neuron_args(), "-o", str(target))
     assert (status, err) == (0, "")
     assert f"player written to {target}" in out
     dn = 1 - math.tanh(2 * -3 + 6.88) ** 2  # with b = 6.88: dy/dw1 = 2 dn = 1.0019...

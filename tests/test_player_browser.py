@@ -17,7 +17,7 @@ import statistics
 
 import numpy as np
 import pytest
-from test_cli import run_module
+from test_cli import neuron_args, run_module
 
 from tinygrad_edu import Tensor, Value, nn, play
 from tinygrad_edu.graph import topological_order
@@ -154,20 +154,7 @@ def box(page, label):
 def neuron_page(tmp_path, layout="auto"):
     """The page the command line writes for the lecture's neuron."""
     target = tmp_path / "neuron.html"
-    result = run_module(
-        "play",
-        "tanh(w1*x1 + w2*x2 + b)",
-        "--set",
-        "x1=2",
-        "x2=0",
-        "w1=-3",
-        "w2=1",
-        f"b={B}",
-        "-o",
-        str(target),
-        "--layout",
-        layout,
-    )
+    result = run_module("play", *neuron_args(B), "-o", str(target), "--layout", layout)
     assert result.returncode == 0, result.stderr
     return target
 

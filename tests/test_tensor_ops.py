@@ -7,13 +7,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from tensor_helpers import (
+    assert_ties_split_evenly,
     broadcast_pairs,
     check_op,
+    draw_axis,
     nonscalar_shapes,
     random_array,
     require_torch,
     seeds,
     shapes,
+    torch_reduction,
 )
 
 from tinygrad_edu import Tensor
@@ -99,40 +102,16 @@ def test_unary_op(name, fn, torch_fn, domain, shape, seed):
     check_op(fn, torch_fn, [random_array(rng, shape, domain)], rng)
 
 
-def _axis(data, ndim):
-    """None, one axis (possibly negative), or a tuple of distinct axes."""
-    if ndim == 0:
-        return None
-    kind = data.draw(st.sampled_from(["none", "int", "tuple"]))
-    if kind == "none":
-        return None
-    if kind == "int":
-        return data.draw(st.integers(-ndim, ndim - 1))
-    return tuple(data.draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)))
-
-
-def _torch_reduce(name, axis, keepdims):
-    def fn(t):
-        dims = tuple(range(t.ndim)) if axis is None else axis
-        if name == "sum":
-            return t.sum(dim=dims, keepdim=keepdims) if t.ndim else t
-        if name == "mean":
-            return t.mean(dim=dims, keepdim=keepdims) if t.ndim else t
-        return t.amax(dim=dims, keepdim=keepdims) if t.ndim else t
-
-    return fn
-
-
 @pytest.mark.parametrize("name", ["sum", "mean", "max"])
 @given(data=st.data(), shape=shapes, seed=seeds, keepdims=st.booleans())
 def test_reduction(name, data, shape, seed, keepdims):
     rng = np.random.default_rng(seed)
-    axis = _axis(data, len(shape))
+    axis = draw_axis(data, len(shape))
     # distinct values for max (ties are tested separately), far enough apart for gradcheck
     x = rng.permutation(np.arange(int(np.prod(shape)))).reshape(shape) * 0.1 + rng.uniform(0, 0.01, shape)
     check_op(
         lambda t: getattr(t, name)(axis=axis, keepdims=keepdims),
-        _torch_reduce(name, axis, keepdims),
+        torch_reduction("amax" if name == "max" else name, axis, keepdims),
         [x],
         rng,
     )
@@ -140,22 +119,8 @@ def test_reduction(name, data, shape, seed, keepdims):
 
 @given(data=st.data(), shape=nonscalar_shapes, seed=seeds, keepdims=st.booleans())
 def test_max_splits_the_gradient_evenly_among_ties(data, shape, seed, keepdims):
-    rng = np.random.default_rng(seed)
-    axis = _axis(data, len(shape))
-    x = rng.integers(0, 3, size=shape).astype(np.float64)  # small integers: many ties
-    t = Tensor(x, requires_grad=True)
-    t.max(axis=axis, keepdims=keepdims).sum().backward()
-    # closed form: each entry equal to its slice's maximum gets 1 / (number of such entries)
-    is_max = x == x.max(axis=axis, keepdims=True)
-    expected = is_max / is_max.sum(axis=axis, keepdims=True)
-    np.testing.assert_array_equal(t.grad, expected)
-    check_op(
-        lambda t: t.max(axis=axis, keepdims=keepdims),
-        _torch_reduce("max", axis, keepdims),
-        [x],
-        rng,
-        numeric=False,
-    )  # torch.amax also splits evenly
+    axis = draw_axis(data, len(shape))
+    assert_ties_split_evenly("max", "amax", axis, keepdims, shape, np.random.default_rng(seed))
 
 
 @given(
@@ -365,7 +330,7 @@ def test_var_and_std_over_dims_as_torch(name, data, seed, unbiased, keepdim):
     # sides of at least 2, so every average has two entries or more (with one, the unbiased
     # variance is 0/0 = nan, tested apart)
     shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
-    dim = _axis(data, len(shape))
+    dim = draw_axis(data, len(shape))
     rng = np.random.default_rng(seed)
     dims = tuple(range(len(shape))) if dim is None else dim
 

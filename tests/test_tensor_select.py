@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from tensor_helpers import broadcast_pairs, check_op, nonscalar_shapes, random_array, seeds, shapes
+from tensor_helpers import (
+    assert_ties_split_evenly,
+    broadcast_pairs,
+    check_op,
+    draw_axis,
+    nonscalar_shapes,
+    random_array,
+    seeds,
+    shapes,
+    torch_reduction,
+)
 
 from tinygrad_edu import Tensor
 
@@ -100,49 +110,19 @@ def test_clip_errors():
 # ***** min *****
 
 
-def _axis(data, ndim):
-    """None, one axis (possibly negative), or a tuple of distinct axes."""
-    if ndim == 0:
-        return None
-    kind = data.draw(st.sampled_from(["none", "int", "tuple"]))
-    if kind == "none":
-        return None
-    if kind == "int":
-        return data.draw(st.integers(-ndim, ndim - 1))
-    return tuple(data.draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)))
-
-
-def _torch_amin(axis, keepdims):
-    def fn(t):
-        if t.ndim == 0:
-            return t
-        return t.amin(dim=tuple(range(t.ndim)) if axis is None else axis, keepdim=keepdims)
-
-    return fn
-
-
 @given(data=st.data(), shape=shapes, seed=seeds, keepdims=st.booleans())
 def test_min(data, shape, seed, keepdims):
     rng = np.random.default_rng(seed)
-    axis = _axis(data, len(shape))
+    axis = draw_axis(data, len(shape))
     # distinct values 0.1 apart (ties are tested separately), so gradcheck never crosses one
     x = rng.permutation(np.arange(int(np.prod(shape)))).reshape(shape) * 0.1 + rng.uniform(0, 0.01, shape)
-    check_op(lambda t: t.min(axis=axis, keepdims=keepdims), _torch_amin(axis, keepdims), [x], rng)
+    check_op(lambda t: t.min(axis=axis, keepdims=keepdims), torch_reduction("amin", axis, keepdims), [x], rng)
 
 
 @given(data=st.data(), shape=nonscalar_shapes, seed=seeds, keepdims=st.booleans())
 def test_min_splits_the_gradient_evenly_among_ties(data, shape, seed, keepdims):
-    rng = np.random.default_rng(seed)
-    axis = _axis(data, len(shape))
-    x = rng.integers(0, 3, size=shape).astype(np.float64)  # small integers: many ties
-    t = Tensor(x, requires_grad=True)
-    t.min(axis=axis, keepdims=keepdims).sum().backward()
-    is_min = x == x.min(axis=axis, keepdims=True)
-    np.testing.assert_array_equal(t.grad, is_min / is_min.sum(axis=axis, keepdims=True))
-    # torch.amin splits ties evenly too
-    check_op(
-        lambda t: t.min(axis=axis, keepdims=keepdims), _torch_amin(axis, keepdims), [x], rng, numeric=False
-    )
+    axis = draw_axis(data, len(shape))
+    assert_ties_split_evenly("min", "amin", axis, keepdims, shape, np.random.default_rng(seed))
 
 
 def test_min_propagates_nan_and_checks_keepdims():

@@ -18,7 +18,7 @@ where PyTorch's is float32), ``device`` (only ``'cpu'``: the arrays are numpy's)
 from __future__ import annotations
 
 import numbers
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Tuple, Type, Union
 
 import numpy as np
 
@@ -81,6 +81,13 @@ def _make(
     return cls(data.astype(float_dtype(dtype, who), copy=False), requires_grad=requires_grad)
 
 
+def _check_numbers(who: str, **arguments: object) -> None:
+    """A TypeError naming the first argument that is not a real number (True is not one here)."""
+    for name, x in arguments.items():
+        if isinstance(x, bool) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{who}: {name} must be a number, got {type(x).__name__}")
+
+
 # ***** filled with one number *****
 
 
@@ -125,8 +132,7 @@ def full(
     >>> Tensor.full((2, 2), -1.5).tolist()
     [[-1.5, -1.5], [-1.5, -1.5]]
     """
-    if isinstance(fill_value, bool) or not isinstance(fill_value, numbers.Real):
-        raise TypeError(f"Tensor.full: fill_value must be a number, got {type(fill_value).__name__}")
+    _check_numbers("Tensor.full", fill_value=fill_value)
     data = np.full(shape_arg((size,), "Tensor.full"), float(fill_value))
     return _make(cls, data, dtype, device, requires_grad, "Tensor.full")
 
@@ -145,15 +151,7 @@ def zeros_like(
     >>> Tensor.zeros_like(Tensor([[1.0, 2.0]])).tolist()
     [[0.0, 0.0]]
     """
-    data = _like(other, "Tensor.zeros_like")
-    return _make(
-        cls,
-        np.zeros_like(data),
-        data.dtype if dtype is None else dtype,
-        device,
-        requires_grad,
-        "Tensor.zeros_like",
-    )
+    return _filled_like(cls, np.zeros_like, other, dtype, device, requires_grad, "Tensor.zeros_like")
 
 
 def ones_like(
@@ -170,24 +168,25 @@ def ones_like(
     >>> Tensor.ones_like(Tensor([1.0, 2.0])).tolist()
     [1.0, 1.0]
     """
-    data = _like(other, "Tensor.ones_like")
-    return _make(
-        cls,
-        np.ones_like(data),
-        data.dtype if dtype is None else dtype,
-        device,
-        requires_grad,
-        "Tensor.ones_like",
-    )
+    return _filled_like(cls, np.ones_like, other, dtype, device, requires_grad, "Tensor.ones_like")
 
 
-def _like(other: object, who: str) -> np.ndarray:
-    """The array of a Tensor (whose ``data`` is one) or a numpy array; else a TypeError."""
+def _filled_like(
+    cls: Type[Tensor],
+    fill: Callable[[np.ndarray], np.ndarray],
+    other: object,
+    dtype: DType,
+    device: object,
+    requires_grad: bool,
+    who: str,
+) -> Tensor:
+    """``fill`` (``np.zeros_like``, ``np.ones_like``) of the array of ``other``, a Tensor (whose
+    ``data`` is one) or a numpy array, in its dtype unless ``dtype`` says another."""
     data = getattr(other, "data", None)  # (an ndarray's own .data is a memoryview)
     data = data if isinstance(data, np.ndarray) else other
     if not isinstance(data, np.ndarray):
         raise TypeError(f"{who} takes a Tensor, got {type(other).__name__}")
-    return data
+    return _make(cls, fill(data), data.dtype if dtype is None else dtype, device, requires_grad, who)
 
 
 # ***** ranges and the identity matrix *****
@@ -211,9 +210,7 @@ def arange(
     """
     if end is None:
         start, end = 0, start
-    for name, x in (("start", start), ("end", end), ("step", step)):
-        if isinstance(x, bool) or not isinstance(x, numbers.Real):
-            raise TypeError(f"Tensor.arange: {name} must be a number, got {type(x).__name__}")
+    _check_numbers("Tensor.arange", start=start, end=end, step=step)
     if step == 0:
         raise ValueError("Tensor.arange: step must not be 0")
     data = np.arange(float(start), float(end), float(step))
@@ -238,9 +235,7 @@ def linspace(
     """
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise TypeError(f"Tensor.linspace: steps must be an int >= 0, got {steps!r}")
-    for name, x in (("start", start), ("end", end)):
-        if isinstance(x, bool) or not isinstance(x, numbers.Real):
-            raise TypeError(f"Tensor.linspace: {name} must be a number, got {type(x).__name__}")
+    _check_numbers("Tensor.linspace", start=start, end=end)
     data = np.linspace(float(start), float(end), int(steps))
     return _make(cls, data, dtype, device, requires_grad, "Tensor.linspace")
 
@@ -348,9 +343,7 @@ def normal(
     >>> x = Tensor.normal(5.0, 0.1, (10000,), rng=0); round(x.mean().item(), 1), round(x.std().item(), 2)
     (5.0, 0.1)
     """
-    for name, x in (("mean", mean), ("std", std)):
-        if isinstance(x, bool) or not isinstance(x, numbers.Real):
-            raise TypeError(f"Tensor.normal: {name} must be a number, got {type(x).__name__}")
+    _check_numbers("Tensor.normal", mean=mean, std=std)
     if std < 0:
         raise ValueError(f"Tensor.normal: std must be >= 0, got {std}")
     source = random_source(rng, "Tensor.normal")

@@ -62,6 +62,23 @@ def keepdims_arg(keepdims: Any, keepdim: Any) -> bool:
     return bool(keep)
 
 
+def reduction(
+    self: Tensor,
+    reduce: Callable[..., Any],
+    op: str,
+    axis: Axis,
+    keepdims: Any,
+    dim: Axis,
+    keepdim: Any,
+) -> Tensor:
+    """The forward pass of ``sum``, ``max`` and ``min``: numpy's ``reduce`` (np.sum, np.max,
+    np.min) over the axes given as ``axis=`` or ``dim=``; the node keeps (axis, keepdims), all
+    its backward rule needs besides the input and the output."""
+    axis, keepdims = axis_arg(axis, dim, op), keepdims_arg(keepdims, keepdim)
+    data = np.asarray(reduce(self.data, axis=axis, keepdims=keepdims))  # 0-d stays an array
+    return self._result(data, (self,), op, (axis, keepdims))
+
+
 # ***** sum, mean, var, std, max *****
 
 
@@ -80,9 +97,7 @@ def sum(
     >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).data.tolist()
     [4.0, 6.0]
     """
-    axis, keepdims = axis_arg(axis, dim, "sum"), keepdims_arg(keepdims, keepdim)
-    data = np.asarray(self.data.sum(axis=axis, keepdims=keepdims))
-    return self._result(data, (self,), "sum", (axis, keepdims))
+    return reduction(self, np.sum, "sum", axis, keepdims, dim, keepdim)
 
 
 def sum_backward(out: Tensor, g: np.ndarray) -> None:
@@ -220,9 +235,7 @@ def max(
     >>> x.max().backward(); x.grad.tolist()
     [0.0, 0.5, 0.5]
     """
-    axis, keepdims = axis_arg(axis, dim, "max"), keepdims_arg(keepdims, keepdim)
-    data = np.asarray(self.data.max(axis=axis, keepdims=keepdims))
-    return self._result(data, (self,), "max", (axis, keepdims))
+    return reduction(self, np.max, "max", axis, keepdims, dim, keepdim)
 
 
 def max_backward(out: Tensor, g: np.ndarray) -> None:

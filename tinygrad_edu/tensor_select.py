@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Type, Union
 import numpy as np
 
 from .tensor_arithmetic import _broadcast, unbroadcast
-from .tensor_reduce import Axis, axis_arg, keepdims_arg, max_backward
+from .tensor_reduce import Axis, axis_arg, max_backward, reduction
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -139,9 +139,7 @@ def min(
     >>> x.min(axis=1).sum().backward(); x.grad.tolist()
     [[0.0, 1.0], [0.5, 0.5]]
     """
-    axis, keepdims = axis_arg(axis, dim, "min"), keepdims_arg(keepdims, keepdim)
-    data = np.asarray(self.data.min(axis=axis, keepdims=keepdims))
-    return self._result(data, (self,), "min", (axis, keepdims))
+    return reduction(self, np.min, "min", axis, keepdims, dim, keepdim)
 
 
 def min_backward(out: Tensor, g: np.ndarray) -> None:

@@ -22,7 +22,8 @@ from .conv import Conv2d, ConvTranspose2d, Flatten, MaxPool2d
 from .layers import Dropout, Linear, Residual, Sequential
 from .loss_modules import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .losses import binary_cross_entropy, cross_entropy, l1_loss, mse_loss
-from .module import Module, ModuleList, Parameter
+from .module import Module, Parameter
+from .module_list import ModuleList
 from .norm import BatchNorm1d, BatchNorm2d
 from .pool import AdaptiveAvgPool2d, AvgPool2d, Upsample
 from .recurrent import GRUCell, LSTMCell, RNNCell

@@ -1,65 +1,24 @@
 """Module: what every layer and network shares: its parameters and sub-modules, training or
-evaluation mode, zero_grad, state_dict and load_state_dict, save and load."""
+evaluation mode, forward hooks, zero_grad, state_dict and load_state_dict, save and load.
+
+Here a module finds its parameters and buffers and names them; the checks made when state is
+put back in (names, shapes, dtypes, all or nothing) are in state.py, and the ``.npz`` file
+format in npz.py. ``ModuleList`` is in module_list.py."""
 
 from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from typing import (
-    Any,
-    Callable,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Tuple,
-    TypeVar,
-    Union,
-)
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union
 
 import numpy as np
 
 from ..tensor import Tensor
 from ..value import Value
-from .npz import NpzReader, write_npz
+from .npz import write_npz
+from .state import IncompatibleKeys, Target, load_targets, npz_path, read_npz
 
 M = TypeVar("M", bound="Module")
-
-
-class IncompatibleKeys(NamedTuple):
-    """What ``load_state_dict`` returns, as PyTorch does: the names this module has that the
-    state dict lacked, and the names in the state dict that this module does not have."""
-
-    missing_keys: List[str]
-    unexpected_keys: List[str]
-
-
-def _npz_path(path: Union[str, "os.PathLike[str]"]) -> str:
-    path = os.fspath(path)
-    return path if path.endswith(".npz") else path + ".npz"
-
-
-def _as_numpy(value: Any) -> np.ndarray:
-    """A numpy array from an array, a number, a Tensor or a (CPU) torch tensor; raises
-    TypeError or ValueError (or the torch error) when there is none."""
-    value = value.detach() if hasattr(value, "detach") else value  # no graph (torch, Tensor)
-    if hasattr(value, "numpy"):
-        try:
-            value = value.numpy()
-        except TypeError:  # a torch dtype numpy lacks (bfloat16): float32 holds it exactly
-            if not hasattr(value, "float"):
-                raise
-            value = value.float().numpy()
-    return np.asarray(value)
-
-
-def _whole_numbers_lost(array: np.ndarray, converted: np.ndarray) -> bool:
-    """True when casting ``array`` to an integer dtype changed a number (a fraction, nan, inf,
-    or a number out of the dtype's range): an integer buffer takes only exact values."""
-    return converted.dtype.kind in "iu" and not np.array_equal(converted, array)
 
 
 class Parameter(Tensor):
@@ -351,7 +310,7 @@ class Module:
             raise TypeError(f"strict must be True or False, got {type(strict).__name__}")
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict takes a dict of name -> array, got {type(state).__name__}")
-        return self._assign(dict(state), "the state dict", strict)
+        return load_targets(self._targets(), dict(state), "the state dict", strict, type(self).__name__)
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Write ``state_dict()`` to a numpy ``.npz`` file (the suffix is added if missing).
@@ -359,7 +318,7 @@ class Module:
         Every name is kept as it is (even ``file`` or ``allow_pickle``, which
         ``numpy.savez`` would take for its own arguments), and ``numpy.load`` reads the file.
         """
-        write_npz(_npz_path(path), self.state_dict())
+        write_npz(npz_path(path), self.state_dict())
 
     def load(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Read parameters and buffers saved by ``save()``; never unpickles anything.
@@ -371,86 +330,17 @@ class Module:
         any array is read, so a file with a huge extra array is refused at once; a file that
         is not an ``.npz`` archive, or a damaged one, is a ``ValueError`` naming the file too.
         """
-        path = _npz_path(path)
-        refused = f"cannot load {path!r} into {type(self).__name__}"
-        try:
-            reader = NpzReader(path)
-        except ValueError as e:
-            raise ValueError(f"{refused}: {e}") from None
-        with reader:
-            named = self._targets()
-            missing, unexpected = _compare_names([name for name, _, _ in named], reader.names)
-            problems = _name_problems(missing, unexpected, "the file", self)
-            headers = {}
-            for name, _, target in named:
-                if name in reader.members:
-                    try:
-                        header = headers[name] = reader.header(name)
-                    except ValueError as e:
-                        problems.append(str(e))
-                        continue
-                    problems += _array_problems(name, header.shape, header.dtype, target, "the file")
-            if problems:
-                raise ValueError(f"{refused}: {'; '.join(problems)}")
-            try:
-                stored = {name: reader.read(name, header) for name, header in headers.items()}
-            except ValueError as e:
-                raise ValueError(f"{refused}: {e}") from None
-        self._assign(stored, "the file", strict=True, what=repr(path))
+        path = npz_path(path)
+        stored = read_npz(path, self._targets(), type(self).__name__)
+        load_targets(self._targets(), stored, "the file", True, type(self).__name__, what=repr(path))
 
-    def _targets(self) -> List[Tuple[str, Any, Any]]:
+    def _targets(self) -> List[Target]:
         """(name, parameter or buffer, what a stored array is written into: a Tensor's array, a
         buffer itself, or a Value's float) for everything ``state_dict()`` holds."""
         return [
             (name, p, p.data if isinstance(p, (Value, Tensor)) else p)
             for name, p, _ in self._named_state(remove_duplicate=False)
         ]
-
-    def _assign(self, stored: Dict[str, Any], source: str, strict: bool, what: str = "") -> IncompatibleKeys:
-        """The checks shared by ``load`` and ``load_state_dict``: find every problem first,
-        raise them all in one ValueError, and only then write the arrays (all or nothing).
-
-        Everything that could fail is done before the first write: each stored value is
-        turned into an array and cast to its target's dtype here, so the writes below are
-        copies between arrays of one shape and dtype, which cannot fail halfway.
-        """
-        named = self._targets()
-        missing, unexpected = _compare_names([name for name, _, _ in named], list(stored))
-        problems = _name_problems(missing, unexpected, source, self) if strict else []
-        ready: Dict[str, Any] = {}  # name -> the array (or float, for a Value) to write
-        for name, _, target in named:
-            if name not in stored:
-                continue
-            try:
-                array = _as_numpy(stored[name])
-            except Exception as e:  # whatever the object's own conversion raises, named
-                kind = type(stored[name]).__name__
-                problems.append(f"{name!r} is not an array of numbers in {source} ({kind}: {e})")
-                continue
-            found = _array_problems(name, array.shape, array.dtype, target, source)
-            if found:
-                problems += found
-            elif isinstance(target, np.ndarray):
-                with np.errstate(invalid="ignore", over="ignore"):  # checked just below
-                    ready[name] = converted = array.astype(target.dtype)
-                if _whole_numbers_lost(array, converted):
-                    problems.append(
-                        f"{name!r} in {source} is not exact {target.dtype} (whole numbers in range)"
-                    )
-            else:  # a Value's float
-                ready[name] = float(array)
-        if problems:
-            raise ValueError(
-                f"cannot load {what or source} into {type(self).__name__}: {'; '.join(problems)}"
-            )
-        for name, p, target in named:  # every check passed: now write, in place
-            if name not in ready:
-                continue
-            if isinstance(target, np.ndarray):
-                target[...] = ready[name]  # in place: the optimiser's references stay valid
-            else:
-                p.data = ready[name]  # a Value
-        return IncompatibleKeys(missing, unexpected)
 
     # ***** how a module prints: its tree of children, as PyTorch prints it *****
 
@@ -494,82 +384,6 @@ class Module:
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _compare_names(expected: List[str], found: List[str]) -> Tuple[List[str], List[str]]:
-    """(missing, unexpected): the expected names not found, and the found names not expected."""
-    known, present = set(expected), set(found)
-    return [name for name in expected if name not in present], [name for name in found if name not in known]
-
-
-def _name_problems(missing: List[str], unexpected: List[str], source: str, module: "Module") -> List[str]:
-    """What is wrong with the names in ``source``, as ``strict`` loading sees it."""
-    problems = []
-    if missing:
-        problems.append(f"missing from {source}: {missing}")
-    if unexpected:
-        problems.append(f"in {source} but not in this {type(module).__name__}: {unexpected}")
-    return problems
-
-
-def _array_problems(
-    name: str, shape: Tuple[int, ...], dtype: np.dtype, target: Any, source: str
-) -> List[str]:
-    """Why an array of ``shape`` and ``dtype`` cannot be written into ``target`` (a parameter's
-    array, a buffer, or a Value's float), if it cannot."""
-    if not isinstance(target, (np.ndarray, float)):  # e.g. a buffer replaced by a plain number
-        kind = type(target).__name__
-        return [f"{name!r} in this module is not an array but {kind}, so nothing can be loaded into it"]
-    if isinstance(target, np.ndarray) and not target.flags.writeable:
-        return [f"{name!r} is read-only in this module, so nothing can be loaded into it"]
-    if dtype.kind not in "fiu":
-        return [f"{name!r} is not an array of numbers in {source} (dtype {dtype})"]
-    if shape != np.shape(target):
-        return [f"{name!r} has shape {shape} in {source}, this module expects {np.shape(target)}"]
-    return []
-
-
 def prefixed(prefix: str, module: Module) -> List[Tuple[str, Any]]:
     """A child module's named parameters with ``prefix.`` in front of each name."""
     return [(f"{prefix}.{name}", p) for name, p in module.named_parameters()]
-
-
-class ModuleList(Module):
-    """A list of modules whose parameters are registered, named by position (``0``, ``1``, ...).
-
-    As PyTorch's ``nn.ModuleList``: it holds modules; it has no ``forward`` of its own (a
-    model loops over it in its ``forward``).
-
-    >>> from tinygrad_edu import nn
-    >>> blocks = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
-    >>> len(blocks), [name for name, _ in blocks.named_parameters()][:2]
-    (3, ['0.weight', '0.bias'])
-    """
-
-    def __init__(self, modules: Optional[Iterable[Module]] = None) -> None:
-        self._items: List[Module] = []
-        for module in modules or []:
-            self.append(module)
-
-    def append(self, module: Module) -> "ModuleList":
-        """Add one module at the end; returns the list."""
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList holds modules, got {type(module).__name__}")
-        self._items.append(module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
-        """Add every module of ``modules`` at the end; returns the list."""
-        for module in modules:
-            self.append(module)
-        return self
-
-    def named_children(self) -> List[Tuple[str, Module]]:
-        return [(str(i), m) for i, m in enumerate(self._items)]  # '0', '1', ... as in PyTorch
-
-    def __getitem__(self, i: int) -> Module:
-        return self._items[i]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._items)

@@ -10,13 +10,17 @@ you count), after ``optimizer.step()``.
 ...     lrs.append(sched.get_last_lr()[0]); opt.step(); sched.step()
 >>> lrs
 [1.0, 1.0, 0.5, 0.5, 0.25]
+
+To stop and resume training, save ``sched.state_dict()`` beside the optimiser's and the
+model's, and ``load_state_dict`` each into the new ones: the schedule carries on where it was.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
-from typing import Any, List
+from typing import Any, Dict, List, Mapping
 
 from .optimizer import Optimizer, check_number
 
@@ -29,10 +33,19 @@ def _check_count(name: str, n: Any, low: int) -> int:
     return int(n)
 
 
+# what torch's schedulers keep besides what ours do (its own bookkeeping); loading ignores them
+_TORCH_ONLY = frozenset({"_step_count", "_is_initial", "_get_lr_called_within_step", "verbose"})
+
+
 class LRScheduler:
     """What every schedule shares: ``base_lrs`` (each group's learning rate when the schedule
     was made, kept as ``'initial_lr'`` in the group), ``last_epoch`` (how many times ``step()``
-    was called), ``step()`` and ``get_last_lr()``."""
+    was called), ``step()``, ``get_last_lr()``, ``state_dict()`` and ``load_state_dict()``.
+
+    A schedule keeps its constructor's arguments as attributes of the same names
+    (``step_size``, ``gamma``, ...): ``state_dict`` saves them and ``load_state_dict`` checks
+    them with the constructor's own checks.
+    """
 
     def __init__(self, optimizer: Optimizer) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -58,6 +71,53 @@ class LRScheduler:
     def get_last_lr(self) -> List[float]:
         """The learning rates the last ``step()`` set (at first: the optimiser's own)."""
         return list(self._last_lr)
+
+    def state_dict(self) -> Dict[str, Any]:
+        """A copy of everything but the optimiser, under PyTorch's names: the schedule's
+        settings, ``base_lrs``, ``last_epoch`` and ``_last_lr``. PyTorch's scheduler of the same
+        kind loads it, and ``load_state_dict`` loads PyTorch's.
+
+        >>> from tinygrad_edu import Tensor, optim
+        >>> opt = optim.SGD([Tensor([1.0], requires_grad=True)], lr=1.0)
+        >>> sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        >>> sched.step(); sched.step(); sched.state_dict()
+        {'step_size': 2, 'gamma': 0.5, 'base_lrs': [1.0], 'last_epoch': 2, '_last_lr': [0.5]}
+        """
+        return {name: copy.deepcopy(value) for name, value in vars(self).items() if name != "optimizer"}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Continue from ``state_dict()`` of a schedule of the same kind, on an optimiser with as
+        many parameter groups; the next ``step()`` sets the learning rates the saved schedule's
+        would have. (The optimiser's current ``'lr'`` comes from its own ``load_state_dict``.)
+
+        Everything is checked before anything is changed: a missing or unknown entry, or a
+        list with the wrong number of learning rates, is a ValueError naming it; a bad setting
+        fails the constructor's checks. PyTorch's own bookkeeping entries (``_step_count``,
+        ...) are accepted and ignored.
+        """
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{who} takes the dict that state_dict() returns, got {type(state_dict).__name__}"
+            )
+        expected, given = set(vars(self)) - {"optimizer"}, set(state_dict) - _TORCH_ONLY
+        if given != expected:
+            missing, unexpected = sorted(expected - given), sorted(given - expected)
+            raise ValueError(f"{who}: missing entries {missing}, unexpected entries {unexpected}")
+        groups = len(self.optimizer.param_groups)
+        lists = {}
+        for name in ("base_lrs", "_last_lr"):
+            lrs = state_dict[name]
+            if not isinstance(lrs, (list, tuple)) or len(lrs) != groups:
+                raise ValueError(
+                    f"{who}: {name!r} must hold {groups} learning rates (one per group), got {lrs!r}"
+                )
+            lists[name] = [check_number(f"{who}: {name}", lr) for lr in lrs]
+        last_epoch = _check_count(f"{who}: last_epoch", state_dict["last_epoch"], 0)
+        settings = {name: state_dict[name] for name in expected - {"base_lrs", "_last_lr", "last_epoch"}}
+        # the constructor checks the settings (and changes nothing: 'initial_lr' is already set)
+        checked = vars(type(self)(self.optimizer, **settings))
+        vars(self).update({name: checked[name] for name in settings}, last_epoch=last_epoch, **lists)
 
 
 class StepLR(LRScheduler):
