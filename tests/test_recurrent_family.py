@@ -375,3 +375,20 @@ def test_memory_grows_linearly_with_the_sequence_length():
 
     small, large = peak(200), peak(800)
     assert 3.0 < large / small < 5.0  # 4 times the steps: about 4 times the memory
+
+
+def test_a_second_lstm_backward_leaves_the_first_one_s_gradients_alone():
+    # the rule reuses its working arrays from call to call: no gradient may be one of them
+    rng = np.random.default_rng(0)
+    first, second = nn.LSTM(3, 4, rng=rng), nn.LSTM(3, 4, rng=rng)
+    x = Tensor(rng.normal(size=(5, 2, 3)), requires_grad=True)
+    first(x)[0].sum().backward()
+    grads = {name: p.grad.copy() for name, p in first.named_parameters()}
+    x_grad = x.grad.copy()
+    second(Tensor(rng.normal(size=(5, 2, 3)))).__getitem__(0).sum().backward()  # same shapes
+    for name, p in first.named_parameters():
+        np.testing.assert_array_equal(p.grad, grads[name])
+    np.testing.assert_array_equal(x.grad, x_grad)
+    x.grad = None
+    first(x)[0].sum().backward()  # and the same graph's gradients again, from scratch
+    np.testing.assert_array_equal(x.grad, x_grad)

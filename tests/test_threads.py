@@ -218,3 +218,55 @@ def test_recurrent_trainings_side_by_side_match_the_runs_one_after_the_other():
         assert results[seed][0] == losses
         for p, q in zip(results[seed][1], params, strict=True):
             np.testing.assert_array_equal(p, q)
+
+
+# ***** nn.LSTM's backward rule reuses its working arrays: one set per thread *****
+
+
+def train_lstm(seed, steps):
+    """nn.LSTM over 20 steps (the same shapes for every seed, so the rules' working arrays would
+    be shared if they were not per thread), trained with SGD; returns every loss and the weights."""
+    rng = np.random.default_rng(seed)
+    lstm, head = nn.LSTM(3, 16, rng=rng), nn.Linear(16, 1, rng=rng)
+    params = lstm.parameters() + head.parameters()
+    opt = optim.SGD(params, lr=0.05)
+    x, target = Tensor(rng.normal(size=(20, 6, 3))), rng.normal(size=(6, 1))
+    losses = []
+    for _ in range(steps):
+        _, (h_n, _) = lstm(x)
+        loss = nn.mse_loss(head(h_n[0]), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses, [p.data.copy() for p in params]
+
+
+def test_lstm_trainings_side_by_side_match_the_runs_one_after_the_other():
+    steps, seeds = 40, (5, 6, 7)
+    alone = [train_lstm(seed, steps) for seed in seeds]
+    results, errors = {}, []
+    start = threading.Barrier(len(seeds))
+
+    def run(seed):
+        try:
+            start.wait()
+            results[seed] = train_lstm(seed, steps)
+        except BaseException as e:  # reported below
+            errors.append(repr(e))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        threads = [threading.Thread(target=run, args=(seed,)) for seed in seeds]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    for seed, (losses, params) in zip(seeds, alone, strict=True):
+        assert results[seed][0] == losses
+        for p, q in zip(results[seed][1], params, strict=True):
+            np.testing.assert_array_equal(p, q)

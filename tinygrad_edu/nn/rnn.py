@@ -29,6 +29,7 @@ output the module hands out, and ``part`` nodes hand out the pieces (output, h_n
 
 from __future__ import annotations
 
+import threading
 from typing import Any, List, Optional, Tuple
 
 import numpy as np
@@ -40,12 +41,15 @@ from .recurrent import NONLINEARITIES, ArrayLike, Weights, _phi_slope, _Recurren
 # ***** the Elman layer *****
 
 
-def _input_projection(x: np.ndarray, weights: Weights, with_bias: bool = True) -> np.ndarray:
-    """x W_ih^T (+ b_ih + b_hh) for all steps at once: (T, batch, input) -> (T, batch, G)."""
+def _input_projection(
+    x: np.ndarray, weights: Weights, with_bias: bool = True, scale: Any = 1.0
+) -> np.ndarray:
+    """(x W_ih^T (+ b_ih + b_hh)) * scale for all steps at once: (T, batch, input) -> (T, batch,
+    G); ``scale`` (G,) or a number multiplies each column (done on the weights, not the result)."""
     T, B, _ = x.shape
-    xa = x.reshape(T * B, x.shape[2]).dot(weights[0].data.T)  # (T*B, input) @ (input, G)
+    xa = x.reshape(T * B, x.shape[2]).dot(weights[0].data.T * scale)  # (T*B, input) @ (input, G)
     if with_bias and len(weights) == 4:
-        xa += weights[2].data + weights[3].data
+        xa += (weights[2].data + weights[3].data) * scale
     return xa.reshape(T, B, xa.shape[1])
 
 
@@ -122,6 +126,28 @@ def _add_layer_grads(
             b_hh._add_grad(db_hh)
 
 
+# ***** working space of a backward rule *****
+
+_working_space = threading.local()  # per thread: arrays one rule uses and drops, kept for the next call
+
+
+def _work_array(name: str, shape: Tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialised array for the inside of ONE backward rule, reused by its next call in
+    this thread (a new one when the shape or dtype changes).
+
+    Why: a few MB made afresh at every step are handed back to the system by glibc when freed
+    and page-faulted in again at the next step (about 2.5 us per 4 KiB page here): that was a
+    quarter of nn.LSTM's time at hidden 128. Only for arrays that live and die inside the rule:
+    nothing a rule returns or stores (a gradient, a node's data) may be one, since the next call
+    overwrites it. Per thread, so two threads' backward passes never share one.
+    """
+    arrays = _working_space.__dict__
+    array = arrays.get(name)
+    if array is None or array.shape != shape or array.dtype != dtype:
+        array = arrays[name] = np.empty(shape, dtype)
+    return array
+
+
 # ***** the LSTM layer *****
 
 
@@ -138,12 +164,12 @@ def lstm_layer(x: Tensor, h0: Tensor, c0: Tensor, weights: Weights) -> Tensor:
     >>> out.data.ravel().round(4).tolist()   # c halves each step: 1, then 0.5; h = tanh(c) / 2
     [0.3808, 0.2311, 0.5]
     """
-    gates = _input_projection(x.data, weights)  # (T, batch, 4*hidden); becomes the gates in place
-    T, B, n4 = gates.shape
+    n4 = weights[1].data.shape[0]
     n = n4 // 4
-    scale = np.full(n4, -1.0, dtype=gates.dtype)  # (4*hidden,): -1 for i, f, o; -2 for g
+    scale = np.full(n4, -1.0, dtype=x.data.dtype)  # (4*hidden,): -1 for i, f, o; -2 for g
     scale[2 * n : 3 * n] = -2.0
-    gates *= scale  # all steps at once
+    gates = _input_projection(x.data, weights, scale=scale)  # (T, batch, 4*hidden), scaled;
+    T, B, _ = gates.shape  # it becomes the gates in place
     W_hh_T = weights[1].data.T * scale  # (hidden, 4*hidden), columns scaled the same way
     out = np.empty((T + 1, B, n), dtype=gates.dtype)  # h_1 .. h_T, c_T
     cs = np.empty((T + 1, B, n), dtype=gates.dtype)  # c_0 .. c_T
@@ -183,7 +209,7 @@ def _lstm_layer_backward(out: Tensor, g: np.ndarray) -> None:
     n = n4 // 4
     q = gates.reshape(T, B, 4, n)  # (T, batch, 4, hidden): gate k is q[:, :, k]
     i, f, g_gate, o = q[:, :, 0], q[:, :, 1], q[:, :, 2], q[:, :, 3]
-    slope = np.subtract(1.0, q)
+    slope = np.subtract(1.0, q, out=_work_array("lstm slope", q.shape, q.dtype))  # (T, batch, 4, hidden)
     slope *= q  # sigmoid' = s (1 - s) for i, f, o (the g slot is redone below)
     slope[:, :, 0] *= g_gate
     slope[:, :, 1] *= cs[:-1]
@@ -191,7 +217,8 @@ def _lstm_layer_backward(out: Tensor, g: np.ndarray) -> None:
     np.subtract(1.0, slope[:, :, 2], out=slope[:, :, 2])
     slope[:, :, 2] *= i
     slope[:, :, 3] *= tanh_c
-    through_h = np.multiply(tanh_c, tanh_c)  # dc_t/dh_t's share: o (1 - tanh(c_t)^2)
+    through_h = np.multiply(tanh_c, tanh_c, out=_work_array("lstm through_h", tanh_c.shape, tanh_c.dtype))
+    # dc_t/dh_t's share: o (1 - tanh(c_t)^2)
     np.subtract(1.0, through_h, out=through_h)
     through_h *= o
     dA = slope  # step t's slopes become its dA_t in place: they are not needed after step t
