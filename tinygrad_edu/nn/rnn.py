@@ -42,14 +42,16 @@ from .recurrent import NONLINEARITIES, ArrayLike, Weights, _phi_slope, _Recurren
 
 
 def _input_projection(
-    x: np.ndarray, weights: Weights, with_bias: bool = True, scale: Any = 1.0
+    x: np.ndarray, weights: Weights, with_bias: bool = True, scale: Optional[np.ndarray] = None
 ) -> np.ndarray:
-    """(x W_ih^T (+ b_ih + b_hh)) * scale for all steps at once: (T, batch, input) -> (T, batch,
-    G); ``scale`` (G,) or a number multiplies each column (done on the weights, not the result)."""
+    """x W_ih^T (+ b_ih + b_hh) for all steps at once: (T, batch, input) -> (T, batch, G); with
+    ``scale`` (G,), every column times its scale (done on the weights, not on the result)."""
     T, B, _ = x.shape
-    xa = x.reshape(T * B, x.shape[2]).dot(weights[0].data.T * scale)  # (T*B, input) @ (input, G)
+    W_ih_T = weights[0].data.T if scale is None else weights[0].data.T * scale  # (input, G)
+    xa = x.reshape(T * B, x.shape[2]).dot(W_ih_T)  # (T*B, input) @ (input, G)
     if with_bias and len(weights) == 4:
-        xa += (weights[2].data + weights[3].data) * scale
+        bias = weights[2].data + weights[3].data  # (G,)
+        xa += bias if scale is None else bias * scale
     return xa.reshape(T, B, xa.shape[1])
 
 
