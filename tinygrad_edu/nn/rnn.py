@@ -68,8 +68,9 @@ def rnn_layer(x: Tensor, h0: Tensor, weights: Weights, nonlinearity: str = "tanh
     W_hh_T = weights[1].data.T  # (hidden, hidden)
     activation = np.tanh if nonlinearity == "tanh" else _relu
     h = h0.data
+    h_W = np.empty_like(a[0])  # h_(t-1) W_hh^T, reused every step
     for t in range(len(a)):
-        a[t] += h.dot(W_hh_T)  # (batch, hidden) @ (hidden, hidden)
+        a[t] += np.dot(h, W_hh_T, out=h_W)  # (batch, hidden) @ (hidden, hidden)
         h = activation(a[t], out=a[t])
     return Tensor._result(a, (x, h0, *weights), "rnn_layer", nonlinearity)
 
@@ -89,11 +90,18 @@ def _rnn_layer_backward(out: Tensor, g: np.ndarray) -> None:
     #   dL/dW_ih  = G^T X,  dL/dW_hh = G^T [h_0; h_1; ...; h_(T-1)],  dL/db = column sums of G
     x, h0, *weights = out._prev
     hs = out.data  # (T, batch, hidden)
-    slope = _phi_slope(hs, out._ctx)  # phi'(a_t) of every step at once (T, batch, hidden)
-    G = g * slope  # the part from above; the part through time is added step by step
+    T = len(hs)
+    slope = _phi_slope(hs, out._ctx)  # phi'(a_t) of every step at once (T, batch, hidden), new
+    from_above = g.reshape(T, -1).any(axis=1)  # the steps whose h_t is used above (often only h_T)
+    G = slope  # step t's slope becomes its G_t in place: it is not needed after step t
     W_hh = weights[1].data
-    for t in range(len(G) - 1, 0, -1):
-        G[t - 1] += G[t].dot(W_hh) * slope[t - 1]  # (batch, hidden) @ (hidden, hidden)
+    dh = g[T - 1].copy()  # dL/dh_T, (batch, hidden), rewritten in place every step
+    for t in range(T - 1, -1, -1):
+        np.multiply(dh, slope[t], out=G[t])  # G_t = dh * phi'(a_t)
+        if t:
+            np.dot(G[t], W_hh, out=dh)  # through time: (batch, hidden) @ (hidden, hidden)
+            if from_above[t - 1]:
+                dh += g[t - 1]
     _add_layer_grads(x, h0, weights, G, G, hs)
 
 
