@@ -92,7 +92,7 @@ def _rnn_layer_backward(out: Tensor, g: np.ndarray) -> None:
     hs = out.data  # (T, batch, hidden)
     T = len(hs)
     slope = _phi_slope(hs, out._ctx)  # phi'(a_t) of every step at once (T, batch, hidden), new
-    from_above = g.reshape(T, -1).any(axis=1)  # the steps whose h_t is used above (often only h_T)
+    from_above = np.any(g.reshape(T, -1), axis=1).tolist()  # steps whose h_t is used above (often only h_T)
     G = slope  # step t's slope becomes its G_t in place: it is not needed after step t
     W_hh = weights[1].data
     dh = g[T - 1].copy()  # dL/dh_T, (batch, hidden), rewritten in place every step
