@@ -192,21 +192,23 @@ def train_rnn(seed, steps):
     return losses, [p.data.copy() for p in params]
 
 
-def test_recurrent_trainings_side_by_side_match_the_runs_one_after_the_other():
-    steps = 60
-    alone = [train_rnn(seed, steps) for seed in (3, 4)]
+def trainings_side_by_side(train, seeds, steps):
+    """``train(seed, steps)`` for every seed, all at once in threads started together (with
+    a short switch interval, so they interleave finely); the results by seed."""
     results, errors = {}, []
+    start = threading.Barrier(len(seeds))
 
     def run(seed):
         try:
-            results[seed] = train_rnn(seed, steps)
+            start.wait()
+            results[seed] = train(seed, steps)
         except BaseException as e:  # reported below
             errors.append(repr(e))
 
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-5)
     try:
-        threads = [threading.Thread(target=run, args=(seed,)) for seed in (3, 4)]
+        threads = [threading.Thread(target=run, args=(seed,)) for seed in seeds]
         for t in threads:
             t.start()
         for t in threads:
@@ -214,10 +216,20 @@ def test_recurrent_trainings_side_by_side_match_the_runs_one_after_the_other():
     finally:
         sys.setswitchinterval(interval)
     assert errors == []
-    for seed, (losses, params) in zip((3, 4), alone, strict=True):
+    return results
+
+
+def assert_same_as_alone(results, alone, seeds):
+    for seed, (losses, params) in zip(seeds, alone, strict=True):
         assert results[seed][0] == losses
         for p, q in zip(results[seed][1], params, strict=True):
             np.testing.assert_array_equal(p, q)
+
+
+def test_recurrent_trainings_side_by_side_match_the_runs_one_after_the_other():
+    steps, seeds = 60, (3, 4)
+    alone = [train_rnn(seed, steps) for seed in seeds]
+    assert_same_as_alone(trainings_side_by_side(train_rnn, seeds, steps), alone, seeds)
 
 
 # ***** nn.LSTM's backward rule reuses its working arrays: one set per thread *****
@@ -245,28 +257,4 @@ def train_lstm(seed, steps):
 def test_lstm_trainings_side_by_side_match_the_runs_one_after_the_other():
     steps, seeds = 40, (5, 6, 7)
     alone = [train_lstm(seed, steps) for seed in seeds]
-    results, errors = {}, []
-    start = threading.Barrier(len(seeds))
-
-    def run(seed):
-        try:
-            start.wait()
-            results[seed] = train_lstm(seed, steps)
-        except BaseException as e:  # reported below
-            errors.append(repr(e))
-
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        threads = [threading.Thread(target=run, args=(seed,)) for seed in seeds]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
-    assert errors == []
-    for seed, (losses, params) in zip(seeds, alone, strict=True):
-        assert results[seed][0] == losses
-        for p, q in zip(results[seed][1], params, strict=True):
-            np.testing.assert_array_equal(p, q)
+    assert_same_as_alone(trainings_side_by_side(train_lstm, seeds, steps), alone, seeds)
