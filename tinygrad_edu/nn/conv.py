@@ -17,7 +17,7 @@ A LeNet-style network is convolution -> ReLU -> pooling, twice, then ``Flatten``
 from __future__ import annotations
 
 import math
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
@@ -27,7 +27,66 @@ from .layers import _as_tensor, _check_size
 from .module import Module
 
 
-class Conv2d(Module):
+class _Convolution(Module):
+    """What ``Conv2d`` and ``ConvTranspose2d`` share: checked sizes, a weight and a bias drawn
+    from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (PyTorch's range), and PyTorch's words in ``repr``."""
+
+    in_channels: int
+    out_channels: int
+    kernel_size: Tuple[int, int]
+    stride: Tuple[int, int]
+    padding: Tuple[int, int]
+    weight: Tensor
+    bias: Optional[Tensor]
+
+    def _set_up(
+        self,
+        who: str,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntPair,
+        stride: IntPair,
+        padding: IntPair,
+        bias: bool,
+        rng: RandomSource,
+        transposed: bool,
+    ) -> None:
+        # the weight is (out, in, kh, kw) for a convolution and (in, out, kh, kw) for a
+        # transposed one; PyTorch's fan-in is the weight's second axis times kh * kw in both
+        _check_size("in_channels", in_channels)
+        _check_size("out_channels", out_channels)
+        if type(bias) is not bool:
+            raise TypeError(f"bias must be True or False, got {type(bias).__name__}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair("kernel_size", kernel_size, 1)
+        self.stride = _pair("stride", stride, 1)
+        self.padding = _pair("padding", padding, 0)
+        kh, kw = self.kernel_size
+        channels = (
+            (self.in_channels, self.out_channels) if transposed else (self.out_channels, self.in_channels)
+        )
+        uniform = random_source(rng, who).uniform
+        bound = 1.0 / math.sqrt(channels[1] * kh * kw)  # 1 / sqrt(fan_in)
+        self.weight = Tensor(
+            uniform(-bound, bound, size=(*channels, kh, kw)), requires_grad=True, label="weight"
+        )
+        self.bias = None
+        if bias:
+            b = uniform(-bound, bound, size=(self.out_channels,))
+            self.bias = Tensor(b, requires_grad=True, label="bias")
+
+    def extra_repr(self) -> str:  # PyTorch's: padding only when there is some, bias only when off
+        padding = "" if self.padding == (0, 0) else f", padding={self.padding}"
+        output_padding = getattr(self, "output_padding", (0, 0))
+        padding += "" if output_padding == (0, 0) else f", output_padding={output_padding}"
+        bias = "" if self.bias is not None else ", bias=False"
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}{padding}{bias}"
+        )
+
+
+class Conv2d(_Convolution):
     """A 2-D convolution layer: ``x.conv2d(weight, bias, stride, padding)`` with its own weights.
 
     ``weight`` is (out_channels, in_channels, kh, kw) and ``bias`` (out_channels,), both drawn
@@ -51,37 +110,23 @@ class Conv2d(Module):
         bias: bool = True,
         rng: RandomSource = None,
     ) -> None:
-        _check_size("in_channels", in_channels)
-        _check_size("out_channels", out_channels)
-        if type(bias) is not bool:
-            raise TypeError(f"bias must be True or False, got {type(bias).__name__}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair("kernel_size", kernel_size, 1)
-        self.stride = _pair("stride", stride, 1)
-        self.padding = _pair("padding", padding, 0)
-        kh, kw = self.kernel_size
-        uniform = random_source(rng, "Conv2d").uniform
-        bound = 1.0 / math.sqrt(self.in_channels * kh * kw)  # 1 / sqrt(fan_in)
-        shape = (self.out_channels, self.in_channels, kh, kw)
-        self.weight = Tensor(uniform(-bound, bound, size=shape), requires_grad=True, label="weight")
-        self.bias: Optional[Tensor] = None
-        if bias:
-            b = uniform(-bound, bound, size=(self.out_channels,))
-            self.bias = Tensor(b, requires_grad=True, label="bias")
+        self._set_up(
+            "Conv2d",
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            bias,
+            rng,
+            transposed=False,
+        )
 
     def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         return _as_tensor(x, "Conv2d").conv2d(self.weight, self.bias, self.stride, self.padding)
 
-    def extra_repr(self) -> str:  # PyTorch's: padding only when there is some, bias only when off
-        padding = "" if self.padding == (0, 0) else f", padding={self.padding}"
-        bias = "" if self.bias is not None else ", bias=False"
-        return (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}{padding}{bias}"
-        )
 
-
-class ConvTranspose2d(Module):
+class ConvTranspose2d(_Convolution):
     """A transposed convolution layer (learned upsampling, as in a U-Net's decoder):
     ``x.conv_transpose2d(weight, bias, stride, padding, output_padding)`` with its own weights.
 
@@ -106,42 +151,28 @@ class ConvTranspose2d(Module):
         bias: bool = True,
         rng: RandomSource = None,
     ) -> None:
-        _check_size("in_channels", in_channels)
-        _check_size("out_channels", out_channels)
-        if type(bias) is not bool:
-            raise TypeError(f"bias must be True or False, got {type(bias).__name__}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair("kernel_size", kernel_size, 1)
-        self.stride = _pair("stride", stride, 1)
-        self.padding = _pair("padding", padding, 0)
         self.output_padding = _pair("output_padding", output_padding, 0)
-        if self.output_padding[0] >= self.stride[0] or self.output_padding[1] >= self.stride[1]:
+        stride_pair = _pair("stride", stride, 1)
+        if self.output_padding[0] >= stride_pair[0] or self.output_padding[1] >= stride_pair[1]:
             raise ValueError(
                 f"ConvTranspose2d: output_padding {self.output_padding} must be smaller than "
-                f"the stride {self.stride}"
-            )
-        kh, kw = self.kernel_size
-        uniform = random_source(rng, "ConvTranspose2d").uniform
-        bound = 1.0 / math.sqrt(self.out_channels * kh * kw)  # 1 / sqrt(fan_in), PyTorch's
-        shape = (self.in_channels, self.out_channels, kh, kw)
-        self.weight = Tensor(uniform(-bound, bound, size=shape), requires_grad=True, label="weight")
-        self.bias: Optional[Tensor] = None
-        if bias:
-            b = uniform(-bound, bound, size=(self.out_channels,))
-            self.bias = Tensor(b, requires_grad=True, label="bias")
+                f"the stride {stride_pair}"
+            )  # checked before any weight is drawn
+        self._set_up(
+            "ConvTranspose2d",
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            bias,
+            rng,
+            transposed=True,
+        )
 
     def forward(self, x: Union[Tensor, np.ndarray]) -> Tensor:
         x = _as_tensor(x, "ConvTranspose2d")
         return x.conv_transpose2d(self.weight, self.bias, self.stride, self.padding, self.output_padding)
-
-    def extra_repr(self) -> str:  # PyTorch's: padding and output_padding only when there is some
-        padding = "" if self.padding == (0, 0) else f", padding={self.padding}"
-        padding += "" if self.output_padding == (0, 0) else f", output_padding={self.output_padding}"
-        bias = "" if self.bias is not None else ", bias=False"
-        return (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}{padding}{bias}"
-        )
 
 
 class MaxPool2d(Module):
