@@ -88,6 +88,37 @@ def _batch_last(x: np.ndarray) -> np.ndarray:
 # ***** convolution *****
 
 
+def _checked_operands(
+    who: str, images: Tensor, weight: object, bias: object, layout: str
+) -> Tuple[Tensor, ...]:
+    """The inputs of a (transposed) convolution, checked: 4-D images, a 4-D weight Tensor whose
+    ``in`` axis (first of ``layout`` "(in, out, ...)" or second of "(out, in, ...)") matches the
+    images' channels, and a bias Tensor of shape (out,) or None. Returns the graph inputs."""
+    x = images.data
+    if not isinstance(weight, type(images)):
+        raise TypeError(f"{who}: weight must be a Tensor, got {type(weight).__name__}")
+    _check_images(who, x)
+    w = weight.data
+    if w.ndim != 4:
+        raise ValueError(f"{who}: weight must be 4-D {layout}, got shape {w.shape}")
+    in_first = layout.startswith("(in")
+    C_w, F = (w.shape[0], w.shape[1]) if in_first else (w.shape[1], w.shape[0])
+    if C_w != x.shape[1]:
+        raise ValueError(
+            f"{who}: input of shape {x.shape} has {x.shape[1]} channels, but weight of shape "
+            f"{w.shape} expects {C_w} (weight is {layout})"
+        )
+    if bias is None:
+        return (images, weight)
+    if not isinstance(bias, type(images)):
+        raise TypeError(f"{who}: bias must be a Tensor or None, got {type(bias).__name__}")
+    if bias.data.shape != (F,):
+        raise ValueError(
+            f"{who}: bias must have shape ({F},) for weight of shape {w.shape}, got {bias.shape}"
+        )
+    return (images, weight, bias)
+
+
 def conv2d(
     self: Tensor,
     weight: Tensor,
@@ -109,29 +140,10 @@ def conv2d(
     >>> y.shape, float(y.data[0, 0, 0, 0]), float(y.data[0, 0, 2, 2])  # a corner sees 2x2 of 3x3
     ((2, 4, 5, 5), 12.0, 27.0)
     """
-    x = self.data
-    if not isinstance(weight, type(self)):
-        raise TypeError(f"conv2d: weight must be a Tensor, got {type(weight).__name__}")
-    _check_images("conv2d", x)
-    w = weight.data
-    if w.ndim != 4:
-        raise ValueError(f"conv2d: weight must be 4-D (out, in, kh, kw), got shape {w.shape}")
+    prev = _checked_operands("conv2d", self, weight, bias, "(out, in, kh, kw)")
+    x, w = self.data, weight.data
     N, C, H, W = x.shape
-    F, C_w, kh, kw = w.shape
-    if C_w != C:
-        raise ValueError(
-            f"conv2d: input of shape {x.shape} has {C} channels, but weight of shape {w.shape} "
-            f"expects {C_w} (weight is (out, in, kh, kw))"
-        )
-    prev: Tuple[Tensor, ...] = (self, weight)
-    if bias is not None:
-        if not isinstance(bias, type(self)):
-            raise TypeError(f"conv2d: bias must be a Tensor or None, got {type(bias).__name__}")
-        if bias.data.shape != (F,):
-            raise ValueError(
-                f"conv2d: bias must have shape ({F},) for weight of shape {w.shape}, got {bias.shape}"
-            )
-        prev = (self, weight, bias)
+    F, _, kh, kw = w.shape
     sh, sw = _pair("stride", stride, 1)
     ph, pw = _pair("padding", padding, 0)
     if w.size == 0:
@@ -293,30 +305,10 @@ def conv_transpose2d(
     >>> bool((z.grad == x.conv_transpose2d(k, stride=2).data).all())
     True
     """
-    x = self.data
-    if not isinstance(weight, type(self)):
-        raise TypeError(f"conv_transpose2d: weight must be a Tensor, got {type(weight).__name__}")
-    _check_images("conv_transpose2d", x)
-    w = weight.data
-    if w.ndim != 4:
-        raise ValueError(f"conv_transpose2d: weight must be 4-D (in, out, kh, kw), got shape {w.shape}")
+    prev = _checked_operands("conv_transpose2d", self, weight, bias, "(in, out, kh, kw)")
+    x, w = self.data, weight.data
     N, C, H, W = x.shape
-    C_w, F, kh, kw = w.shape
-    if C_w != C:
-        raise ValueError(
-            f"conv_transpose2d: input of shape {x.shape} has {C} channels, but weight of shape "
-            f"{w.shape} expects {C_w} (weight is (in, out, kh, kw))"
-        )
-    prev: Tuple[Tensor, ...] = (self, weight)
-    if bias is not None:
-        if not isinstance(bias, type(self)):
-            raise TypeError(f"conv_transpose2d: bias must be a Tensor or None, got {type(bias).__name__}")
-        if bias.data.shape != (F,):
-            raise ValueError(
-                f"conv_transpose2d: bias must have shape ({F},) for weight of shape {w.shape}, "
-                f"got {bias.shape}"
-            )
-        prev = (self, weight, bias)
+    _, F, kh, kw = w.shape
     sh, sw = _pair("stride", stride, 1)
     ph, pw = _pair("padding", padding, 0)
     oh, ow = _pair("output_padding", output_padding, 0)
