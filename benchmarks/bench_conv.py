@@ -25,7 +25,6 @@ so a busy machine slows everyone alike. Python's garbage collector stays on.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -141,7 +140,7 @@ class NumpyStep:
 # ***** the same step in tinygrad_edu and PyTorch *****
 
 
-class TensorStep:
+class TensorStep(timing.TrainStep):
     """The same step with tinygrad_edu: what a learner would write."""
 
     def __init__(self, X, y, weights):
@@ -156,22 +155,15 @@ class TensorStep:
         self.X, self.y = Tensor(X), y
         self.opt = optim.SGD(self.model.parameters(), lr=LR)
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
-        loss = nn.cross_entropy(self.model(self.X), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+    def loss(self):
+        return nn.cross_entropy(self.model(self.X), self.y)
 
 
-class TorchStep:
+class TorchStep(timing.TrainStep):
     """The same step in PyTorch (float64, CPU, one thread)."""
 
     def __init__(self, X, y, weights):
-        import torch
-
-        torch.set_num_threads(1)
-        self.torch = torch
+        self.torch = torch = timing.torch_one_thread()
         tnn = torch.nn
         self.model = tnn.Sequential(
             tnn.Conv2d(1, C1, 3, padding=1), tnn.ReLU(), tnn.MaxPool2d(2),
@@ -184,47 +176,22 @@ class TorchStep:
         self.X, self.y = torch.from_numpy(X), torch.from_numpy(y)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
-        loss = self.torch.nn.functional.cross_entropy(self.model(self.X), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+    def loss(self):
+        return self.torch.nn.functional.cross_entropy(self.model(self.X), self.y)
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="a few seconds; the numbers mean little")
-    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
-    parser.add_argument("--sizes", default="8,28", help="comma-separated image sizes, from 8 and 28")
+    parser = timing.parser(__doc__, "--sizes", "8,28", "comma-separated image sizes, from 8 and 28")
     args = parser.parse_args(argv)
-    rounds, block = (3, 0.05) if args.quick else (15, 0.1)
-    engines = {"numpy (by hand)": NumpyStep, "tinygrad_edu.Tensor": TensorStep}
-    timing.add_torch_engines(engines, {"torch": TorchStep}, skip=args.no_torch)
+    ours = "tinygrad_edu.Tensor"
+    engines = timing.with_torch(
+        {timing.REFERENCE: NumpyStep, ours: TensorStep}, {"torch": TorchStep}, skip=args.no_torch
+    )
     results = {}
-    for image in (int(s) for s in args.sizes.split(",")):
-        X, y, weights = make_problem(image)
-        steps = {name: make(X, y, weights) for name, make in engines.items()}
-        timing.check_losses_agree(steps, "numpy (by hand)", CHECK_STEPS, rtol=1e-9)
-        result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)
-        timing.print_table(
-            f"\nLeNet-style training step, {image}x{image} images, batch {CONFIGS[image]}, float64 "
-            f"(losses agree to 1e-9 over {CHECK_STEPS} steps):",
-            result,
-            "numpy (by hand)",
-        )
-        ratio = result["tinygrad_edu.Tensor"]["ratio"]
-        print(
-            f"  tinygrad_edu / numpy = {ratio:.2f}x (target: at most {TARGETS[image]}x)"
-            + (
-                f"; tinygrad_edu / torch = {ratio / result['torch']['ratio']:.2f}x"
-                if "torch" in result
-                else ""
-            )
-        )
-        results[image] = result
+    for image in args.sizes:
+        title = f"LeNet-style training step, {image}x{image} images, batch {CONFIGS[image]}, float64"
+        results[image] = result = timing.run(engines, make_problem(image), title, CHECK_STEPS, args.quick)
+        print(timing.ratio_line(result, ours, TARGETS[image]))
     return results
 
 

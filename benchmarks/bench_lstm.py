@@ -19,7 +19,6 @@ Engines:
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -28,7 +27,7 @@ import timing  # noqa: E402  (first: it sets one BLAS thread before numpy loads)
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
-from bench_rnn import BATCH, CHECK_STEPS, CLASSES, INPUTS, LR, STEPS, TorchCellStep  # noqa: E402
+from bench_rnn import BATCH, CLASSES, INPUTS, LR, STEPS, TorchCellStep, time_hidden_sizes  # noqa: E402
 
 from tinygrad_edu import Tensor, nn, optim  # noqa: E402
 
@@ -120,7 +119,7 @@ class NumpyStep:
         return float(loss)
 
 
-class TinygradSeqStep:
+class TinygradSeqStep(timing.TrainStep):
     """nn.LSTM over the whole sequence in one call, nn.Linear, nn.cross_entropy, optim.SGD."""
 
     def __init__(self, X, y, weights):
@@ -138,12 +137,8 @@ class TinygradSeqStep:
     def last_state(self):
         return self.rec(self.X)[1][0][0]  # h_n[0]
 
-    def __call__(self) -> float:
-        self.opt.zero_grad()
-        loss = nn.cross_entropy(self.readout(self.last_state()), self.y)
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+    def loss(self):
+        return nn.cross_entropy(self.readout(self.last_state()), self.y)
 
 
 class TinygradCellStep(TinygradSeqStep):
@@ -183,45 +178,9 @@ class TorchLSTMStep(TorchCellStep):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="a few seconds; the numbers mean little")
-    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
-    parser.add_argument("--hidden-sizes", default="32,128", help="comma-separated")
-    args = parser.parse_args(argv)
-    rounds, block = (3, 0.05) if args.quick else (15, 0.1)
-    engines = {
-        "numpy (by hand)": NumpyStep,
-        "tinygrad_edu LSTMCell loop": TinygradCellStep,
-        "tinygrad_edu nn.LSTM": TinygradSeqStep,
-    }
-    timing.add_torch_engines(
-        engines,
-        {"torch LSTMCell loop": TorchLSTMCellStep, "torch nn.LSTM": TorchLSTMStep},
-        skip=args.no_torch,
-    )
-    results = {}
-    for hidden in (int(h) for h in args.hidden_sizes.split(",")):
-        X, y, weights = make_problem(hidden)
-        steps = {name: make(X, y, weights) for name, make in engines.items()}
-        timing.check_losses_agree(steps, "numpy (by hand)", CHECK_STEPS, rtol=1e-9)
-        result = timing.compare(steps, "numpy (by hand)", rounds=rounds, block_seconds=block)
-        timing.print_table(
-            f"\nLSTM, BPTT over {STEPS} steps, batch {BATCH}, hidden {hidden}, float64 "
-            f"(losses agree to 1e-9 over {CHECK_STEPS} steps):",
-            result,
-            "numpy (by hand)",
-        )
-        for ours, bar in TARGETS.items():
-            ratio = result[ours]["ratio"]
-            line = f"  {ours}: tinygrad_edu / numpy = {ratio:.2f}x (target: at most {bar}x)"
-            for name in ("torch LSTMCell loop", "torch nn.LSTM"):
-                if name in result:
-                    line += f"; / {name} = {ratio / result[name]['ratio']:.2f}x"
-            print(line)
-        results[hidden] = result
-    return results
+    ours = {"tinygrad_edu LSTMCell loop": TinygradCellStep, "tinygrad_edu nn.LSTM": TinygradSeqStep}
+    torch_engines = {"torch LSTMCell loop": TorchLSTMCellStep, "torch nn.LSTM": TorchLSTMStep}
+    return time_hidden_sizes(argv, __doc__, "LSTM", make_problem, NumpyStep, ours, torch_engines, TARGETS)
 
 
 if __name__ == "__main__":

@@ -174,22 +174,27 @@ class TorchRNNStep(TorchCellStep):
         return self.rnn(self.X)[1][0]  # h_T of the one layer, (batch, hidden)
 
 
-def main(argv=None) -> dict:
-    args = timing.parser(__doc__, "--hidden-sizes", "32,128").parse_args(argv)
-    engines = {
-        timing.REFERENCE: NumpyStep,
-        "tinygrad_edu RNNCell loop": TinygradStep,
-        "tinygrad_edu nn.RNN": TinygradSeqStep,
-    }
-    torch_engines = {"torch RNNCell loop": TorchCellStep, "torch nn.RNN": TorchRNNStep}
-    engines = timing.with_torch(engines, torch_engines, skip=args.no_torch)
+def time_hidden_sizes(argv, doc, cell, make_problem, reference, ours, torch_engines, targets) -> dict:
+    """For each ``--hidden-sizes`` entry, time the ``reference`` numpy step, ``ours`` and the
+    torch engines side by side on ``make_problem(hidden)``, and print each of ours' ratios against
+    its bar in ``targets``. bench_lstm.py times its LSTM engines with this too."""
+    args = timing.parser(doc, "--hidden-sizes", "32,128").parse_args(argv)
+    engines = timing.with_torch({timing.REFERENCE: reference, **ours}, torch_engines, skip=args.no_torch)
     results = {}
     for hidden in args.hidden_sizes:
-        title = f"Elman RNN, BPTT over {STEPS} steps, batch {BATCH}, hidden {hidden}, float64"
+        title = f"{cell}, BPTT over {STEPS} steps, batch {BATCH}, hidden {hidden}, float64"
         results[hidden] = result = timing.run(engines, make_problem(hidden), title, CHECK_STEPS, args.quick)
-        for ours, bar in TARGETS.items():
-            print(timing.ratio_line(result, ours, bar, named=True))
+        for name, bar in targets.items():
+            print(timing.ratio_line(result, name, bar, named=True))
     return results
+
+
+def main(argv=None) -> dict:
+    ours = {"tinygrad_edu RNNCell loop": TinygradStep, "tinygrad_edu nn.RNN": TinygradSeqStep}
+    torch_engines = {"torch RNNCell loop": TorchCellStep, "torch nn.RNN": TorchRNNStep}
+    return time_hidden_sizes(
+        argv, __doc__, "Elman RNN", make_problem, NumpyStep, ours, torch_engines, TARGETS
+    )
 
 
 if __name__ == "__main__":
