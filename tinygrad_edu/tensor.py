@@ -18,8 +18,8 @@ split over several files, one concept each:
 * tensor_arithmetic.py: ``+ - * / ** @`` with broadcasting, and ``unbroadcast``;
 * tensor_ops.py: exp, log, sin, cos, tanh, relu, ..., indexing, clone, softmax;
 * tensor_reduce.py: sum, mean, var, std, max (over ``axis=`` or PyTorch's ``dim=``);
-* tensor_conv.py: conv2d and max_pool2d on NCHW images;
-* tensor_pool.py, tensor_norm.py: average pooling, upsampling; batch normalisation;
+* tensor_conv.py: conv2d and conv_transpose2d on NCHW images;
+* tensor_pool.py, tensor_norm.py: max and average pooling, upsampling; batch normalisation;
 * tensor_select.py: abs, clip, min, maximum, argmax/argmin, comparisons ``< <= > >= == !=``, where;
 * tensor_shape.py: reshape, view, transpose, permute, (un)squeeze, flatten, cat, stack.
 
@@ -274,7 +274,7 @@ class Tensor:
     T = property(shaping.T)
     __getitem__, clone = ops.getitem, ops.clone
     softmax, log_softmax = ops.softmax, ops.log_softmax
-    conv2d, max_pool2d = conv.conv2d, conv.max_pool2d
+    conv2d, max_pool2d = conv.conv2d, pool.max_pool2d
     conv_transpose2d, avg_pool2d = conv.conv_transpose2d, pool.avg_pool2d
     abs, clip, clamp, min = select.abs, select.clip, select.clamp, select.min
     maximum, argmax, argmin = select.maximum, select.argmax, select.argmin
@@ -533,8 +533,8 @@ BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     **ARITHMETIC_BACKWARD_RULES,  # + - * / ** @ and neg (tensor_arithmetic.py)
     **OPS_BACKWARD_RULES,  # exp, log, sin, ..., indexing, clone, softmax (tensor_ops.py)
     **REDUCE_BACKWARD_RULES,  # sum, mean, var, std, max (tensor_reduce.py)
-    **CONV_BACKWARD_RULES,  # conv2d, max_pool2d (tensor_conv.py)
-    **POOL_BACKWARD_RULES,  # avg_pool2d, upsample_nearest2d (tensor_pool.py)
+    **CONV_BACKWARD_RULES,  # conv2d, conv_transpose2d (tensor_conv.py)
+    **POOL_BACKWARD_RULES,  # max_pool2d, avg_pool2d, upsample_nearest2d (tensor_pool.py)
     **NORM_BACKWARD_RULES,  # batch_norm (tensor_norm.py)
     **SELECT_BACKWARD_RULES,  # abs, clip, min, maximum, where (tensor_select.py)
     **SHAPE_BACKWARD_RULES,  # reshape, transpose, cat, stack (tensor_shape.py)

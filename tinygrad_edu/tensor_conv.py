@@ -1,4 +1,5 @@
-"""Convolution and max-pooling on batches of images, each forward next to its backward rule.
+"""Convolution and transposed convolution on batches of images, each forward next to its
+backward rule. (Pooling, which reads its windows the same way, is in tensor_pool.py.)
 
 Images are NCHW, as in PyTorch: ``x[n, c, h, w]`` is pixel (h, w) of channel c of image n.
 A convolution slides a small kernel over the image; output channel f at (h, w) is
@@ -20,9 +21,9 @@ column of a matrix ``cols`` of shape (C*kh*kw, patches), then ``W.reshape(F, -1)
 computes all F * patches dot products at once. The backward pass is two more products
 (dL/dW = g @ cols.T and dL/dcols = W.T @ g) and ``col2im``, which adds each column's gradient
 back onto the pixels it was copied from: one strided slice per kernel offset (i, j), so
-kh*kw numpy operations whatever the image size. Max-pooling uses the same trick: a view
-with one axis per window position and one per offset inside the window, and one numpy
-operation per kernel offset.
+kh*kw numpy operations whatever the image size. Pooling (tensor_pool.py) uses the same
+trick: a view with one axis per window position and one per offset inside the window, and
+one numpy operation per kernel offset.
 
 Memory layout (speed, not meaning). numpy copies fast when the innermost, contiguous run of
 numbers is long. In NCHW the innermost run of a patch is kw numbers (3, say); so internally
@@ -30,7 +31,7 @@ these functions arrange every array as (C, H, W, N), with the batch innermost, w
 are W*N numbers long. The results they return are still NCHW tensors (``t.shape`` is
 (N, C, H, W) and ``t.data[n, c, h, w]`` means what it always means): they are *views* of
 (C, H, W, N) buffers, numpy's elementwise functions (relu, +, *) keep that memory order, and
-the next conv2d or max_pool2d reads it without a copy. ``x.transpose(1, 2, 3, 0)`` turns the
+the next conv2d or pooling reads it without a copy. ``x.transpose(1, 2, 3, 0)`` turns the
 NCHW view back into its (C, H, W, N) buffer for free.
 
 >>> import numpy as np
@@ -375,133 +376,9 @@ def conv_transpose2d_backward(out: Tensor, g: np.ndarray) -> None:
         out._prev[2]._add_grad(g.sum(axis=(0, 2, 3)))  # (F,)
 
 
-# ***** max-pooling *****
-
-
-def max_pool2d(self: Tensor, kernel_size: IntPair, stride: Optional[IntPair] = None) -> Tensor:
-    """The largest value of each kh x kw window, channel by channel: (N, C, H, W) ->
-    (N, C, H_out, W_out), H_out = (H - kh) // stride + 1. ``stride`` defaults to the kernel
-    size (windows side by side, no overlap); no padding.
-
-    The gradient goes to the maximum of each window. Ties: when several entries of a window
-    share the maximum, the first one in row-major order gets the whole gradient, as in
-    PyTorch (so the results match it exactly, ties included). A window holding nan gives nan.
-
-    >>> import numpy as np
-    >>> from tinygrad_edu import Tensor
-    >>> x = Tensor(np.array([[[[1.0, 2.0], [4.0, 3.0]]]]), requires_grad=True)
-    >>> y = x.max_pool2d(2); y.backward(np.ones((1, 1, 1, 1)))
-    >>> y.data.tolist(), x.grad.tolist()
-    ([[[[4.0]]]], [[[[0.0, 0.0], [1.0, 0.0]]]])
-    """
-    x = self.data
-    _check_images("max_pool2d", x)
-    kh, kw = _pair("kernel_size", kernel_size, 1)
-    sh, sw = (kh, kw) if stride is None else _pair("stride", stride, 1)
-    N, C, H, W = x.shape
-    if kh > H or kw > W:
-        raise ValueError(f"max_pool2d: kernel {kh}x{kw} is larger than the input {H}x{W} (shape {x.shape})")
-    windows = _windows(_batch_last(x), kh, kw, sh, sw)  # (C, Ho, kh, Wo, kw, N), a view
-    offsets = [(i, j) for i in range(kh) for j in range(kw)]  # inside a window, row-major
-    pooled = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N): offset (0, 0) of every window
-    for i, j in offsets[1:]:  # a running maximum over the other offsets
-        np.maximum(pooled, windows[:, :, i, :, j], out=pooled)  # (C, Ho, Wo, N)
-    # where each window's maximum is, for the backward pass (the first one, on a tie)
-    is_max = _first_maxima(windows, pooled) if self.requires_grad else None
-    data = pooled.transpose(3, 0, 1, 2)  # an (N, C, H_out, W_out) view of the (C, Ho, Wo, N) buffer
-    return self._result(data, (self,), "max_pool2d", (kh, kw, sh, sw, is_max))
-
-
-def _first_maxima(windows: np.ndarray, pooled: np.ndarray) -> np.ndarray:
-    """Windows (C, Ho, kh, Wo, kw, N) and their maxima (C, Ho, Wo, N) -> ``is_max`` (kh, kw, C,
-    Ho, Wo, N) bool: ``is_max[i, j]`` marks the windows whose maximum is at offset (i, j), one
-    offset per window, its first maximum in row-major order.
-
-    Ties are common, not rare: after a ReLU, a window of four zeros has four maxima. So the
-    offsets are walked in order, and an offset is the maximum if it equals the window's maximum
-    and no earlier offset did. A window holding nan equals nothing: those (rare) windows take
-    the slower walk of ``_first_maxima_with_nan``. (Offsets first: each offset's mask is one
-    contiguous block, several times faster to write than entries spread over the windows.)
-    """
-    C, Ho, kh, Wo, kw, N = windows.shape
-    is_max = np.empty((kh, kw, C, Ho, Wo, N), bool)
-    found = np.zeros(pooled.shape, bool)  # (C, Ho, Wo, N): windows whose maximum is placed
-    for i in range(kh):
-        for j in range(kw):
-            here = is_max[i, j]  # (C, Ho, Wo, N)
-            np.equal(windows[:, :, i, :, j], pooled, out=here)
-            np.greater(here, found, out=here)  # equal, and not found before (True > False)
-            found |= here
-    if not found.all():  # a window equal to none of its entries: it holds a nan
-        return _first_maxima_with_nan(windows)
-    return is_max
-
-
-def _first_maxima_with_nan(windows: np.ndarray) -> np.ndarray:
-    """``_first_maxima`` for windows that may hold nan: a running maximum over the offsets; the
-    maximum sits at the last offset that strictly beat the maximum so far (at (0, 0) if none
-    did; on a tie the earlier offset keeps it)."""
-    C, Ho, kh, Wo, kw, N = windows.shape
-    offsets = [(i, j) for i in range(kh) for j in range(kw)]
-    running = windows[:, :, 0, :, 0].copy()  # (C, Ho, Wo, N)
-    beats = []
-    for i, j in offsets[1:]:
-        here = windows[:, :, i, :, j]  # (C, Ho, Wo, N): offset (i, j) of every window, a view
-        beats.append(here > running)  # (C, Ho, Wo, N) bool
-        np.maximum(running, here, out=running)
-    is_max = np.empty((kh, kw, C, Ho, Wo, N), bool)  # is_max[i, j]: windows with their max at (i, j)
-    later = np.zeros(running.shape, bool)  # windows whose maximum is at a later offset
-    for (i, j), beat in zip(offsets[:0:-1], beats[::-1], strict=True):  # the last offset first
-        np.greater(beat, later, out=is_max[i, j])  # beat here and not later (True > False)
-        later |= beat
-    np.logical_not(later, out=is_max[0, 0])  # no offset beat (0, 0)
-    return is_max
-
-
-def _tiled(H: int, W: int, kh: int, kw: int, sh: int, sw: int) -> bool:
-    """Do the windows tile the image: side by side, every pixel in exactly one window?"""
-    return sh == kh and sw == kw and H % kh == 0 and W % kw == 0
-
-
-def _windows(xb: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
-    """Images (C, H, W, N) -> their pooling windows, a view (C, H_out, kh, W_out, kw, N):
-    ``windows[c, h, i, w, j, n] = xb[c, h*sh + i, w*sw + j, n]``."""
-    C, H, W, N = xb.shape
-    H_out, W_out = (H - kh) // sh + 1, (W - kw) // sw + 1
-    if _tiled(H, W, kh, kw, sh, sw):
-        return xb.reshape(C, H_out, kh, W_out, kw, N)  # splitting H and W is enough (no copy)
-    s_c, s_h, s_w, s_n = xb.strides
-    return as_strided(
-        xb, (C, H_out, kh, W_out, kw, N), (s_c, s_h * sh, s_h, s_w * sw, s_w, s_n), writeable=False
-    )
-
-
-def max_pool2d_backward(out: Tensor, g: np.ndarray) -> None:
-    # d(max of a window)/d(entry) = 1 for the entry that is the maximum, 0 for the others:
-    # each window's gradient goes to its maximum, which forward's `is_max` marks.
-    x = out._prev[0]
-    kh, kw, sh, sw, is_max = out._ctx  # is_max (kh, kw, C, Ho, Wo, N) bool
-    g_b = _batch_last(g)  # (C, Ho, Wo, N)
-    C, H_out, W_out, N = g_b.shape
-    H, W = x.data.shape[2:]
-    if _tiled(H, W, kh, kw, sh, sw):  # the windows are the image, cut up: fill them in place
-        dx = np.empty((C, H, W, N), g.dtype)
-        d_windows = dx.reshape(C, H_out, kh, W_out, kw, N)  # a view of dx
-        for i in range(kh):
-            for j in range(kw):  # offset (i, j) of every window: g where its maximum is, else 0
-                np.multiply(is_max[i, j], g_b, out=d_windows[:, :, i, :, j])
-    else:  # overlapping windows (or pixels in none): add every window's entries onto the pixels
-        dx = np.zeros((C, H, W, N), g.dtype)  # pixels in no window keep 0
-        for i in range(kh):
-            for j in range(kw):  # (C, Ho, Wo, N) slice of the pixels that offset (i, j) covers
-                dx[:, i : i + sh * H_out : sh, j : j + sw * W_out : sw] += is_max[i, j] * g_b
-    x._add_grad(dx.transpose(3, 0, 1, 2))  # an (N, C, H, W) view
-
-
 # fmt: off
 CONV_BACKWARD_RULES: Dict[str, Callable[[Tensor, np.ndarray], None]] = {
     "conv2d": conv2d_backward,
-    "max_pool2d": max_pool2d_backward,
     "conv_transpose2d": conv_transpose2d_backward,
 }
 # fmt: on
